@@ -1,0 +1,231 @@
+// Matrix products in the three shapes backpropagation needs, row-major f32.
+// Dimensions: C is [M, N]; K is the dimension summed over.
+// Every product ACCUMULATES into C (C += ...): backward passes sum gradient
+// contributions, and forward passes start C from the bias. Callers zero or
+// initialise C first.
+
+// K is cut into blocks so that the panel of B a tile walks (KC x 8 floats)
+// stays in L1 while every row tile of A passes over it.
+const KC: i32 = 256;
+
+// C[M,N] += A[M,K] * B[K,N]
+export function matmul_ab(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32): void {
+  gemm_a_strided(c, a, <usize>K << 2, 4, b, M, N, K);
+}
+
+// C[M,N] += A[K,M]^T * B[K,N]   (weight gradients: dW = dY^T X)
+export function matmul_atb(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32): void {
+  gemm_a_strided(c, a, 4, <usize>M << 2, b, M, N, K);
+}
+
+// A*B and A^T*B differ only in how A is walked: element (i, k) of op(A) sits at
+// a + i*ai + k*ak bytes. B rows are contiguous, so each tile of C is a few f32x4
+// accumulators fed by one broadcast of A and two vector loads of B per k.
+function gemm_a_strided(c: usize, a: usize, ai: usize, ak: usize, b: usize, M: i32, N: i32, K: i32): void {
+  const ldb = <usize>N << 2;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    const a0 = a + <usize>k0 * ak;
+    const b0 = b + <usize>k0 * ldb;
+    let j = 0;
+    for (; j + 8 <= N; j += 8) {
+      let i = 0;
+      for (; i + 4 <= M; i += 4) tile4x8(c + (<usize>i * ldb) + (<usize>j << 2), a0 + <usize>i * ai, ai, ak, b0 + (<usize>j << 2), ldb, kc);
+      for (; i < M; i++) tile1x8(c + (<usize>i * ldb) + (<usize>j << 2), a0 + <usize>i * ai, ak, b0 + (<usize>j << 2), ldb, kc);
+    }
+    for (; j + 4 <= N; j += 4) {
+      for (let i = 0; i < M; i++) tile1x4(c + (<usize>i * ldb) + (<usize>j << 2), a0 + <usize>i * ai, ak, b0 + (<usize>j << 2), ldb, kc);
+    }
+    for (; j < N; j++) {
+      for (let i = 0; i < M; i++) {
+        let s: f32 = 0;
+        let pa = a0 + <usize>i * ai;
+        let pb = b0 + (<usize>j << 2);
+        for (let k = 0; k < kc; k++) { s += load<f32>(pa) * load<f32>(pb); pa += ak; pb += ldb; }
+        const pc = c + (<usize>i * ldb) + (<usize>j << 2);
+        store<f32>(pc, load<f32>(pc) + s);
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function tile4x8(c: usize, a: usize, ai: usize, ak: usize, b: usize, ldb: usize, kc: i32): void {
+  const c1 = c + ldb, c2 = c1 + ldb, c3 = c2 + ldb;
+  let x00 = v128.load(c), x01 = v128.load(c, 16);
+  let x10 = v128.load(c1), x11 = v128.load(c1, 16);
+  let x20 = v128.load(c2), x21 = v128.load(c2, 16);
+  let x30 = v128.load(c3), x31 = v128.load(c3, 16);
+  let pa = a, pb = b;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let s = f32x4.splat(load<f32>(pa));
+    x00 = f32x4.add(x00, f32x4.mul(s, b0)); x01 = f32x4.add(x01, f32x4.mul(s, b1));
+    s = f32x4.splat(load<f32>(pa + ai));
+    x10 = f32x4.add(x10, f32x4.mul(s, b0)); x11 = f32x4.add(x11, f32x4.mul(s, b1));
+    s = f32x4.splat(load<f32>(pa + 2 * ai));
+    x20 = f32x4.add(x20, f32x4.mul(s, b0)); x21 = f32x4.add(x21, f32x4.mul(s, b1));
+    s = f32x4.splat(load<f32>(pa + 3 * ai));
+    x30 = f32x4.add(x30, f32x4.mul(s, b0)); x31 = f32x4.add(x31, f32x4.mul(s, b1));
+    pa += ak; pb += ldb;
+  }
+  v128.store(c, x00); v128.store(c, x01, 16);
+  v128.store(c1, x10); v128.store(c1, x11, 16);
+  v128.store(c2, x20); v128.store(c2, x21, 16);
+  v128.store(c3, x30); v128.store(c3, x31, 16);
+}
+
+// @ts-ignore: decorator
+@inline function tile1x8(c: usize, a: usize, ak: usize, b: usize, ldb: usize, kc: i32): void {
+  let x0 = v128.load(c), x1 = v128.load(c, 16);
+  let pa = a, pb = b;
+  for (let k = 0; k < kc; k++) {
+    const s = f32x4.splat(load<f32>(pa));
+    x0 = f32x4.add(x0, f32x4.mul(s, v128.load(pb)));
+    x1 = f32x4.add(x1, f32x4.mul(s, v128.load(pb, 16)));
+    pa += ak; pb += ldb;
+  }
+  v128.store(c, x0); v128.store(c, x1, 16);
+}
+
+// @ts-ignore: decorator
+@inline function tile1x4(c: usize, a: usize, ak: usize, b: usize, ldb: usize, kc: i32): void {
+  let x0 = v128.load(c);
+  let pa = a, pb = b;
+  for (let k = 0; k < kc; k++) {
+    x0 = f32x4.add(x0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+    pa += ak; pb += ldb;
+  }
+  v128.store(c, x0);
+}
+
+// C[M,N] += A[M,K] * B[N,K]^T   (a Linear layer's forward with PyTorch's [out, in] weight)
+// Both operands are contiguous along K, so each entry is a dot product: tiles of
+// 2 x 4 entries keep eight f32x4 partial sums and reduce them once at the end.
+export function matmul_abt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32): void {
+  const lda = <usize>K << 2;
+  const ldc = <usize>N << 2;
+  let i = 0;
+  for (; i + 2 <= M; i += 2) {
+    const a0 = a + <usize>i * lda, a1 = a0 + lda;
+    const c0 = c + <usize>i * ldc, c1 = c0 + ldc;
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const b0 = b + <usize>j * lda, b1 = b0 + lda, b2 = b1 + lda, b3 = b2 + lda;
+      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+      let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        const o = <usize>k << 2;
+        const va0 = v128.load(a0 + o), va1 = v128.load(a1 + o);
+        const vb0 = v128.load(b0 + o), vb1 = v128.load(b1 + o), vb2 = v128.load(b2 + o), vb3 = v128.load(b3 + o);
+        s00 = f32x4.add(s00, f32x4.mul(va0, vb0)); s01 = f32x4.add(s01, f32x4.mul(va0, vb1));
+        s02 = f32x4.add(s02, f32x4.mul(va0, vb2)); s03 = f32x4.add(s03, f32x4.mul(va0, vb3));
+        s10 = f32x4.add(s10, f32x4.mul(va1, vb0)); s11 = f32x4.add(s11, f32x4.mul(va1, vb1));
+        s12 = f32x4.add(s12, f32x4.mul(va1, vb2)); s13 = f32x4.add(s13, f32x4.mul(va1, vb3));
+      }
+      // four row sums at once: lane r of the result is the sum of s_r's lanes
+      let r0 = hsum4(s00, s01, s02, s03), r1 = hsum4(s10, s11, s12, s13);
+      for (; k < K; k++) {
+        const o = <usize>k << 2;
+        const x0 = load<f32>(a0 + o), x1 = load<f32>(a1 + o);
+        const vb = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(b0 + o)), 1, load<f32>(b1 + o)), 2, load<f32>(b2 + o)), 3, load<f32>(b3 + o));
+        r0 = f32x4.add(r0, f32x4.mul(f32x4.splat(x0), vb));
+        r1 = f32x4.add(r1, f32x4.mul(f32x4.splat(x1), vb));
+      }
+      const pc0 = c0 + (<usize>j << 2), pc1 = c1 + (<usize>j << 2);
+      v128.store(pc0, f32x4.add(v128.load(pc0), r0));
+      v128.store(pc1, f32x4.add(v128.load(pc1), r1));
+    }
+    for (; j < N; j++) {
+      const bj = b + <usize>j * lda;
+      const p0 = c0 + (<usize>j << 2), p1 = c1 + (<usize>j << 2);
+      store<f32>(p0, load<f32>(p0) + dot(a0, bj, K));
+      store<f32>(p1, load<f32>(p1) + dot(a1, bj, K));
+    }
+  }
+  for (; i < M; i++) {
+    const ai = a + <usize>i * lda, ci = c + <usize>i * ldc;
+    for (let j = 0; j < N; j++) {
+      const p = ci + (<usize>j << 2);
+      store<f32>(p, load<f32>(p) + dot(ai, b + <usize>j * lda, K));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function hsum4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  // transpose-and-add: two rounds of pairwise shuffles
+  const t0 = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 4, 1, 5), v128.shuffle<f32>(s0, s1, 2, 6, 3, 7));
+  const t1 = f32x4.add(v128.shuffle<f32>(s2, s3, 0, 4, 1, 5), v128.shuffle<f32>(s2, s3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+}
+
+function dot(a: usize, b: usize, K: i32): f32 {
+  let s = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= K; k += 4) s = f32x4.add(s, f32x4.mul(v128.load(a + (<usize>k << 2)), v128.load(b + (<usize>k << 2))));
+  let r = f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
+  for (; k < K; k++) r += load<f32>(a + (<usize>k << 2)) * load<f32>(b + (<usize>k << 2));
+  return r;
+}
+
+// dst[cols, rows] = src[rows, cols]^T
+export function transpose(dst: usize, src: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const s = src + (<usize>r * <usize>cols << 2);
+    for (let c = 0; c < cols; c++) store<f32>(dst + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(s + (<usize>c << 2)));
+  }
+}
+
+// out[N] += sum over rows of Y[M, N]   (bias gradients)
+export function add_column_sums(out: usize, y: usize, M: i32, N: i32): void {
+  const ld = <usize>N << 2;
+  let j = 0;
+  for (; j + 4 <= N; j += 4) {
+    let s = v128.load(out + (<usize>j << 2));
+    let p = y + (<usize>j << 2);
+    for (let i = 0; i < M; i++) { s = f32x4.add(s, v128.load(p)); p += ld; }
+    v128.store(out + (<usize>j << 2), s);
+  }
+  for (; j < N; j++) {
+    let s = load<f32>(out + (<usize>j << 2));
+    let p = y + (<usize>j << 2);
+    for (let i = 0; i < M; i++) { s += load<f32>(p); p += ld; }
+    store<f32>(out + (<usize>j << 2), s);
+  }
+}
+
+// Y[M, N] = b1[N] + b2[N] for every row (b2 may be 0: absent)
+export function fill_rows(y: usize, b1: usize, b2: usize, M: i32, N: i32): void {
+  const ld = <usize>N << 2;
+  for (let i = 0; i < M; i++) {
+    const row = y + <usize>i * ld;
+    if (b2) {
+      let j = 0;
+      for (; j + 4 <= N; j += 4) v128.store(row + (<usize>j << 2), f32x4.add(v128.load(b1 + (<usize>j << 2)), v128.load(b2 + (<usize>j << 2))));
+      for (; j < N; j++) store<f32>(row + (<usize>j << 2), load<f32>(b1 + (<usize>j << 2)) + load<f32>(b2 + (<usize>j << 2)));
+    } else {
+      memory.copy(row, b1, ld);
+    }
+  }
+}
+
+// dst[cols, rows] += src[rows, cols]^T
+export function transpose_add(dst: usize, src: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const s = src + (<usize>r * <usize>cols << 2);
+    for (let c = 0; c < cols; c++) {
+      const p = dst + ((<usize>c * <usize>rows + <usize>r) << 2);
+      store<f32>(p, load<f32>(p) + load<f32>(s + (<usize>c << 2)));
+    }
+  }
+}
+
+// y[N] += x[N]
+// @ts-ignore: decorator
+@inline export function add_row(y: usize, x: usize, N: i32): void {
+  let j = 0;
+  for (; j + 4 <= N; j += 4) v128.store(y + (<usize>j << 2), f32x4.add(v128.load(y + (<usize>j << 2)), v128.load(x + (<usize>j << 2))));
+  for (; j < N; j++) store<f32>(y + (<usize>j << 2), load<f32>(y + (<usize>j << 2)) + load<f32>(x + (<usize>j << 2)));
+}

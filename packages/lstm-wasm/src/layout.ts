@@ -1,0 +1,98 @@
+// Where every buffer of a model lives in wasm memory. The descriptor slot numbers
+// mirror packages/kernels/assembly/model.ts (DESCRIPTOR_VERSION checks the pair).
+// Dimensions: L layers, X input size, H hidden, V output size, T steps, B batch.
+
+export const DESCRIPTOR_VERSION = 1;
+
+export const S = {
+  L: 0, X: 1, H: 2, V: 3, T: 4, B: 5, TOKENS: 6, INPUTS: 7, TARGETS: 8, INPUT_GRAD: 9,
+  PARAMS: 10, GRADS: 11, N_PARAMS: 12, HEAD_W: 13, HEAD_B: 14, HEAD_DW: 15, HEAD_DB: 16,
+  LOGITS: 17, DLOGITS: 18, LSE: 19, OPT_KIND: 20, OPT_M: 21, OPT_V: 22, LR: 23, BETA1: 24,
+  BETA2: 25, EPS: 26, WD: 27, CLIP: 28, STEP_SIZE: 29, INV_BC2: 30, GRAD_NORM: 31, LOSS: 32,
+  CARRY: 33,
+} as const;
+export const HEADER_SLOTS = 36;
+
+export const LS = {
+  W_IH: 0, W_HH: 1, B_IH: 2, B_HH: 3, DW_IH: 4, DW_HH: 5, DB_IH: 6, DB_HH: 7, W_IHT: 8,
+  W_HHT: 9, GATES: 10, HS: 11, CS: 12, TANHC: 13, DHS: 14, DC: 15, DH0: 16, DW_IHT: 17,
+} as const;
+export const LAYER_SLOTS = 18;
+
+export const OPT_KIND = { none: 0, sgd: 1, adam: 2, adamw: 3, rmsprop: 4, adagrad: 5 } as const;
+
+export interface Dims { L: number; X: number; H: number; V: number }
+
+/** One named tensor of the flat parameter vector, in PyTorch's names and layout. */
+export interface TensorSpec { name: string; shape: number[]; offset: number; length: number }
+
+/** The flat parameter order: per layer W_ih, W_hh, b_ih, b_hh, then the head. */
+export function parameterSpecs({ L, X, H, V }: Dims): TensorSpec[] {
+  const specs: TensorSpec[] = [];
+  let offset = 0;
+  const add = (name: string, shape: number[]) => {
+    const length = shape.reduce((a, b) => a * b, 1);
+    specs.push({ name, shape, offset, length });
+    offset += length;
+  };
+  for (let k = 0; k < L; k++) {
+    add(`lstm.weight_ih_l${k}`, [4 * H, k === 0 ? X : H]);
+    add(`lstm.weight_hh_l${k}`, [4 * H, H]);
+    add(`lstm.bias_ih_l${k}`, [4 * H]);
+    add(`lstm.bias_hh_l${k}`, [4 * H]);
+  }
+  add('head.weight', [V, H]);
+  add('head.bias', [V]);
+  return specs;
+}
+
+/** Hands out 16-byte aligned byte offsets, counting how much memory they need. */
+export class Arena {
+  constructor(public end: number) {}
+  floats(n: number): number {
+    const p = (this.end + 15) & ~15;
+    this.end = p + 4 * n;
+    return p;
+  }
+}
+
+/** Byte offsets of the parameter block: descriptor, params, grads, two moment buffers. */
+export interface ParamBlock { desc: number; params: number; grads: number; m: number; v: number; n: number }
+
+export function layoutParams(arena: Arena, dims: Dims): ParamBlock {
+  const specs = parameterSpecs(dims);
+  const n = specs[specs.length - 1].offset + specs[specs.length - 1].length;
+  return {
+    desc: arena.floats(HEADER_SLOTS + LAYER_SLOTS * dims.L),
+    params: arena.floats(n), grads: arena.floats(n), m: arena.floats(n), v: arena.floats(n), n,
+  };
+}
+
+/** Byte offsets of the buffers one (T, B) shape needs. */
+export interface Workspace {
+  T: number; B: number;
+  inputs: number; targets: number; inputGrad: number; logits: number; dlogits: number; lse: number;
+  layers: Record<keyof typeof LS, number>[];
+}
+
+export function layoutWorkspace(arena: Arena, { L, X, H, V }: Dims, T: number, B: number): Workspace {
+  const rows = T * B, G = 4 * H;
+  const ws: Workspace = {
+    T, B,
+    // sized for dense input; token ids fit in the same space
+    inputs: arena.floats(rows * X), targets: arena.floats(rows), inputGrad: arena.floats(rows * X),
+    logits: arena.floats(rows * V), dlogits: arena.floats(rows * V), lse: arena.floats(rows),
+    layers: [],
+  };
+  for (let k = 0; k < L; k++) {
+    const Xk = k === 0 ? X : H;
+    ws.layers.push({
+      W_IH: 0, W_HH: 0, B_IH: 0, B_HH: 0, DW_IH: 0, DW_HH: 0, DB_IH: 0, DB_HH: 0, // parameter block, filled by the model
+      W_IHT: arena.floats(Xk * G), W_HHT: arena.floats(H * G), GATES: arena.floats(rows * G),
+      HS: arena.floats((T + 1) * B * H), CS: arena.floats((T + 1) * B * H), TANHC: arena.floats(rows * H),
+      DHS: arena.floats(rows * H), DC: arena.floats(B * H), DH0: arena.floats(B * H),
+      DW_IHT: k === 0 ? arena.floats(Xk * G) : 0,
+    });
+  }
+  return ws;
+}
