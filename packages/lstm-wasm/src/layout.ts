@@ -50,7 +50,8 @@ export function parameterSpecs({ L, X, H, V }: Dims): TensorSpec[] {
 export class Arena {
   constructor(public end: number) {}
   floats(n: number): number {
-    const p = (this.end + 15) & ~15;
+    // arithmetic, not bit masks: absurd sizes must overflow into a clear error, not wrap
+    const p = Math.ceil(this.end / 16) * 16;
     this.end = p + 4 * n;
     return p;
   }
