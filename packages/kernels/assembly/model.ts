@@ -47,6 +47,8 @@ export const S_INV_BC2 = 30;  // f32, Adam: 1 / (1 - beta2^t)
 export const S_GRAD_NORM = 31; // f32 out: global gradient norm before clipping
 export const S_LOSS = 32;     // f32 out
 export const S_CARRY = 33;    // 1: the final state becomes the next call's initial state
+export const S_C1 = 34;       // f32, 1 - beta1 computed in f64
+export const S_C2 = 35;       // f32, 1 - beta2 computed in f64
 export const HEADER_SLOTS = 36;
 
 export const L_W_IH = 0;
@@ -187,8 +189,8 @@ export function apply_update(d: usize): void {
   const lr = fslot(d, S_LR), b1 = fslot(d, S_BETA1), b2 = fslot(d, S_BETA2), eps = fslot(d, S_EPS), wd = fslot(d, S_WD);
   if (kind == OPT_SGD) sgd_update(p, g, ptr(d, S_OPT_M), n, lr, b1, wd);
   else if (kind == OPT_ADAM || kind == OPT_ADAMW)
-    adam_update(p, g, ptr(d, S_OPT_M), ptr(d, S_OPT_V), n, lr, b1, b2, eps, wd,
+    adam_update(p, g, ptr(d, S_OPT_M), ptr(d, S_OPT_V), n, lr, b1, b2, fslot(d, S_C1), fslot(d, S_C2), eps, wd,
       fslot(d, S_STEP_SIZE), fslot(d, S_INV_BC2), kind == OPT_ADAMW);
-  else if (kind == OPT_RMSPROP) rms_update(p, g, ptr(d, S_OPT_V), n, lr, b1, 1 - b1, eps, wd);
+  else if (kind == OPT_RMSPROP) rms_update(p, g, ptr(d, S_OPT_V), n, lr, b1, fslot(d, S_C1), eps, wd);
   else if (kind == OPT_ADAGRAD) rms_update(p, g, ptr(d, S_OPT_V), n, lr, 1, 1, eps, wd);
 }

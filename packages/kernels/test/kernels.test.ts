@@ -138,7 +138,7 @@ describe('optimizers against torch.optim formulas', () => {
       };
       const sgd = run((w, p, g, m) => w.fn('sgd_update')(p, g, m, n, lr, 0.9, wd));
       const adam = (dec: number) => run((w, p, g, m, v, t) =>
-        w.fn('adam_update')(p, g, m, v, n, lr, 0.9, 0.999, 1e-8, wd, lr / (1 - 0.9 ** t), 1 / (1 - 0.999 ** t), dec));
+        w.fn('adam_update')(p, g, m, v, n, lr, 0.9, 0.999, 0.1, 0.001, 1e-8, wd, lr / (1 - 0.9 ** t), 1 / (1 - 0.999 ** t), dec));
       const rms = run((w, p, g, _m, v) => w.fn('rms_update')(p, g, v, n, lr, 0.9, 0.1, 1e-8, 0));
       const ada = run((w, p, g, _m, v) => w.fn('rms_update')(p, g, v, n, lr, 1, 1, 1e-10, 0));
       // the same updates written out in float64

@@ -472,6 +472,7 @@ export class LstmModel {
     i[d + S.OPT_KIND] = OPT_KIND[o.type];
     f[d + S.LR] = o.lr; f[d + S.BETA1] = o.b1; f[d + S.BETA2] = o.b2; f[d + S.EPS] = o.eps;
     f[d + S.WD] = o.weightDecay; f[d + S.CLIP] = o.clipNorm;
+    f[d + S.C1] = 1 - o.b1; f[d + S.C2] = 1 - o.b2;
     f[d + S.STEP_SIZE] = o.lr / (1 - Math.pow(o.b1, this.optStep));
     f[d + S.INV_BC2] = 1 / (1 - Math.pow(o.b2, this.optStep));
   }
