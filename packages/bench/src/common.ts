@@ -143,6 +143,8 @@ export function fmtX(x: number | undefined): string {
 export interface Row {
   system: SystemId;
   H: number; T: number; B: number;
+  /** threads the system used (TF.js wasm and cpu, brain.js: 1) */
+  threads?: number;
   train?: Timing;
   forward?: Timing;
   trainGflops?: number;
@@ -154,10 +156,13 @@ export interface Row {
   reduced?: string;
 }
 
-export type SystemId = 'ours' | 'tfjs-wasm' | 'tfjs-cpu' | 'brain';
-export const SYSTEMS: SystemId[] = ['ours', 'tfjs-wasm', 'tfjs-cpu', 'brain'];
+export type SystemId = 'ours' | 'ours-mt' | 'tfjs-wasm' | 'tfjs-cpu' | 'brain';
+export const SYSTEMS: SystemId[] = ['ours', 'ours-mt', 'tfjs-wasm', 'tfjs-cpu', 'brain'];
+/** The peers; 'ours' (one thread) is what every ratio is taken against. */
+export const PEERS: SystemId[] = ['tfjs-wasm', 'tfjs-cpu', 'brain'];
 export const SYSTEM_LABEL: Record<SystemId, string> = {
-  ours: '@lstm/wasm',
+  ours: '@lstm/wasm (1 thread)',
+  'ours-mt': '@lstm/wasm (threads)',
   'tfjs-wasm': 'TF.js 4.22 wasm',
   'tfjs-cpu': 'TF.js 4.22 cpu',
   brain: 'brain.js 2.0.0-beta.24',

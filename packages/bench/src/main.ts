@@ -3,10 +3,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  V, T, B, HS, makeData, loadavg, cpuModel, log, SYSTEMS, type Row, type Generation, type SystemId,
+  V, T, B, HS, makeData, loadavg, cpuModel, log, PEERS, type Generation, type SystemId,
 } from './common.js';
 import { measureSimdPeak } from './peak.js';
-import { oursSweep, oursScaling, oursGeneration, OURS_OPTIMIZER, type Steps } from './ours.js';
+import { oursSweep, oursScaling, oursGeneration, oursCapabilities, OURS_OPTIMIZER, type Steps } from './ours.js';
 import type { Budget, PlanEntry } from './tfjs.js';
 import { downloadSizes } from './sizes.js';
 import { markdown, svgChart, ratio, type Results } from './report.js';
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const quick = values.quick === true;
   const only = parseList(values.only);
   const want = new Set<SystemId>();
-  for (const o of only ?? SYSTEMS) {
+  for (const o of only ?? ['ours', ...PEERS]) {
     const ids = ALIASES[o.toLowerCase()];
     if (!ids) throw new Error(`--only: unknown system '${o}'\n${USAGE}`);
     ids.forEach((id) => want.add(id));
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     loadavg: [],
     workload: { V, T, B, H: Hs, flopModel: 'forward = B*T*(8*H*(V+H) + 2*H*V), training = 3 * forward' },
     optimizer: {
-      '@lstm/wasm': `model.trainStep, plain SGD (lr ${OURS_OPTIMIZER.lr}, no momentum, no clipping), token ids (no one-hot)`,
+      '@lstm/wasm': `createModel({ threads: 1 }) for every ratio (a threaded row, when the library has threads, is extra); model.trainStep, plain SGD (lr ${OURS_OPTIMIZER.lr}, no momentum, no clipping), token ids (no one-hot)`,
       'TF.js': 'tf.layers.lstm(units=H, returnSequences=true, recurrentActivation=sigmoid) on one-hot input [B,T,V] + timeDistributed(dense(V, softmax)), ' +
         'categoricalCrossentropy, model.trainOnBatch with tf.train.sgd(0.1); forward = model.predict + data()',
       'brain.js': 'brain.recurrent.LSTM({ inputSize: V, inputRange: V, outputSize: V, hiddenLayers: [H] }), trainPattern per sequence (see Notes)',
@@ -98,6 +98,17 @@ async function main(): Promise<void> {
   log('@lstm/wasm sweep ...', true);
   results.rows.push(...await oursSweep(Hs, data, oTrain, oTrain));
   for (const r of results.rows) log(`  H=${r.H}: train ${r.train!.ms.toFixed(2)} ms, forward ${r.forward!.ms.toFixed(2)} ms`, true);
+  const caps = await oursCapabilities();
+  results.peers['@lstm/wasm'] = { capabilities: caps };
+  if (caps.threads === true && typeof caps.threadCount === 'number' && caps.threadCount > 1) {
+    log(`@lstm/wasm sweep with the library's default threads (${caps.threadCount}) ...`, true);
+    const mt = await oursSweep(Hs, data, oTrain, oTrain, undefined);
+    for (const r of mt) log(`  H=${r.H}: ${r.threads} threads, train ${r.train!.ms.toFixed(2)} ms, forward ${r.forward!.ms.toFixed(2)} ms`, true);
+    if (mt.every((r) => (r.threads ?? 1) > 1)) results.rows.push(...mt);
+    else results.skipped.push(`@lstm/wasm with threads: capabilities() offers ${caps.threadCount} but a default model used ${mt.map((r) => r.threads).join('/')} thread(s); rows dropped`);
+  } else {
+    results.skipped.push(`@lstm/wasm with threads: the library reports none usable here (${JSON.stringify(caps)})`);
+  }
   const scaleH = 128;
   if (!quick) {
     log(`@lstm/wasm T/B scaling at H=${scaleH} ...`, true);
@@ -180,7 +191,7 @@ async function main(): Promise<void> {
   results.downloads = sizes.downloads;
   results.notes.push(...sizes.errors);
 
-  for (const s of SYSTEMS) if (!want.has(s)) results.skipped.push(`${s}: not selected (--only)`);
+  for (const s of PEERS) if (!want.has(s)) results.skipped.push(`${s}: not selected (--only)`);
   results.notes.push(
     'The FLOP model counts the one-hot input product (8*H*V per position forward); @lstm/wasm reads the input weight row of each token instead, ' +
     'so at small H its model GFLOP/s can come close to (or pass) the SIMD peak without the hardware doing that many operations.',
@@ -193,7 +204,7 @@ async function main(): Promise<void> {
   // ratios in the JSON, both ways
   const ratios: Record<string, unknown>[] = [];
   for (const r of results.rows) {
-    if (r.system === 'ours') continue;
+    if (!PEERS.includes(r.system)) continue;
     const o = results.rows.find((x) => x.system === 'ours' && x.H === r.H);
     if (!o) continue;
     ratios.push({
@@ -215,7 +226,10 @@ async function main(): Promise<void> {
   log('wrote results/latest.json, results/latest.md, results/latest.svg');
 }
 
-main().catch((e) => {
+main().then(() => {
+  // a threaded model's workers, or a peer's handles, must not keep the process alive
+  setTimeout(() => process.exit(0), 3000).unref();
+}).catch((e) => {
   process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
   process.exit(1);
 });

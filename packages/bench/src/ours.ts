@@ -1,4 +1,5 @@
-import { createModel, type LstmModel, type OptimizerConfig } from '@lstm/wasm';
+import * as lib from '@lstm/wasm';
+import { createModel, type LstmModel, type OptimizerConfig, type ModelConfig } from '@lstm/wasm';
 import {
   V, makeData, time, trainFlops, forwardFlops, gflops, sampleFromLogits, Lcg,
   type Data, type Row, type Generation,
@@ -9,11 +10,27 @@ export const OURS_OPTIMIZER: OptimizerConfig = { type: 'sgd', lr: 0.1 };
 
 export interface Steps { warmup: number; runs: number }
 
-async function newModel(H: number): Promise<LstmModel> {
-  return createModel({ inputSize: V, hiddenSize: H, numLayers: 1, outputSize: V, seed: 1 });
+/** What the library reports about this runtime (capabilities() may be sync or async depending on its version). */
+export async function oursCapabilities(): Promise<Record<string, unknown>> {
+  const caps = (lib as unknown as { capabilities?: () => unknown }).capabilities;
+  return caps ? { ...((await caps()) as Record<string, unknown>) } : {};
 }
 
-async function measureShape(model: LstmModel, H: number, data: Data, train: Steps, fwd: Steps): Promise<Row> {
+/**
+ * threads: 1 pins one thread (the comparison with TF.js's one-thread wasm backend);
+ * undefined takes the library's default. Libraries without a threads option ignore it.
+ */
+async function newModel(H: number, threads: number | undefined = 1): Promise<LstmModel> {
+  const config = { inputSize: V, hiddenSize: H, numLayers: 1, outputSize: V, seed: 1, ...(threads !== undefined ? { threads } : {}) };
+  return createModel(config as ModelConfig);
+}
+
+/** Threads a model really uses (1 for a library without threads). */
+export function modelThreads(model: LstmModel): number {
+  return (model as unknown as { threads?: number }).threads ?? 1;
+}
+
+async function measureShape(model: LstmModel, H: number, data: Data, train: Steps, fwd: Steps, system: 'ours' | 'ours-mt' = 'ours'): Promise<Row> {
   const batch = { tokens: data.tokens, targets: data.targets, seqLength: data.T, batchSize: data.B };
   const input = { tokens: data.tokens, seqLength: data.T, batchSize: data.B };
   let loss = NaN;
@@ -21,7 +38,7 @@ async function measureShape(model: LstmModel, H: number, data: Data, train: Step
   if (!Number.isFinite(loss)) throw new Error(`@lstm/wasm: non-finite loss ${loss} at H=${H}`);
   const fw = await time(() => model.forward(input), fwd.warmup, fwd.runs);
   return {
-    system: 'ours', H, T: data.T, B: data.B,
+    system, H, T: data.T, B: data.B, threads: modelThreads(model),
     train: tr, forward: fw,
     trainGflops: gflops(trainFlops(H, data.T, data.B), tr.ms),
     forwardGflops: gflops(forwardFlops(H, data.T, data.B), fw.ms),
@@ -30,12 +47,12 @@ async function measureShape(model: LstmModel, H: number, data: Data, train: Step
   };
 }
 
-/** One fresh model per H, standard shape. */
-export async function oursSweep(Hs: readonly number[], data: Data, train: Steps, fwd: Steps): Promise<Row[]> {
+/** One fresh model per H, standard shape; threads as in newModel (1, or undefined for the library's default). */
+export async function oursSweep(Hs: readonly number[], data: Data, train: Steps, fwd: Steps, threads: number | undefined = 1): Promise<Row[]> {
   const rows: Row[] = [];
   for (const H of Hs) {
-    const model = await newModel(H);
-    rows.push(await measureShape(model, H, data, train, fwd));
+    const model = await newModel(H, threads);
+    rows.push(await measureShape(model, H, data, train, fwd, threads === 1 ? 'ours' : 'ours-mt'));
     model.dispose();
   }
   return rows;

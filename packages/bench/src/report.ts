@@ -1,5 +1,5 @@
 import {
-  SYSTEMS, SYSTEM_LABEL, fmtMs, fmtBytes, fmtX, trainFlops,
+  SYSTEMS, PEERS, SYSTEM_LABEL, fmtMs, fmtBytes, fmtX, trainFlops,
   type Row, type Generation, type SystemId,
 } from './common.js';
 import type { Download } from './sizes.js';
@@ -38,6 +38,10 @@ function table(head: string[], rows: (string | number)[][], align?: ('l' | 'r')[
   return lines.join('\n');
 }
 
+function label(r: Row): string {
+  return r.system === 'ours-mt' ? `@lstm/wasm (${r.threads} threads)` : SYSTEM_LABEL[r.system];
+}
+
 function steps(r: Row): string {
   const t = r.train ? `${r.train.warmup}+${r.train.samples.length}` : '-';
   const f = r.forward ? `${r.forward.warmup}+${r.forward.samples.length}` : '-';
@@ -73,7 +77,8 @@ export function markdown(res: Results): string {
 
   out.push('## Training step and forward pass, all systems');
   out.push('');
-  out.push('Median ms; steps = warm-up+timed for training / forward. GFLOP/s by the FLOP model; % peak = training GFLOP/s over the SIMD peak above.');
+  out.push('Median ms; steps = warm-up+timed for training / forward. GFLOP/s by the FLOP model; % peak = training GFLOP/s over the one-thread SIMD peak above ' +
+    '(times the thread count for a threaded row). TF.js (both backends) and brain.js run on one thread.');
   out.push('');
   const main: (string | number)[][] = [];
   for (const H of Hs) {
@@ -81,8 +86,8 @@ export function markdown(res: Results): string {
       const r = find(res.rows, s, H);
       if (!r) continue;
       main.push([
-        SYSTEM_LABEL[s], H, fmtMs(r.train?.ms), r.trainGflops?.toFixed(2) ?? '-',
-        r.trainGflops !== undefined ? `${((100 * r.trainGflops) / peak).toFixed(1)}%` : '-',
+        label(r), H, fmtMs(r.train?.ms), r.trainGflops?.toFixed(2) ?? '-',
+        r.trainGflops !== undefined ? `${((100 * r.trainGflops) / (peak * (r.threads ?? 1))).toFixed(1)}%` : '-',
         fmtMs(r.forward?.ms), r.forwardGflops?.toFixed(2) ?? '-', fmtBytes(r.memoryBytes), steps(r),
       ]);
     }
@@ -96,7 +101,7 @@ export function markdown(res: Results): string {
 
   out.push('## Ratios, pair by pair (peer ms / @lstm/wasm ms in this run: how many times faster @lstm/wasm is)');
   out.push('');
-  const peers = SYSTEMS.filter((s) => s !== 'ours' && res.rows.some((r) => r.system === s));
+  const peers = PEERS.filter((s) => res.rows.some((r) => r.system === s));
   const ratioRows: (string | number)[][] = [];
   for (const H of Hs) {
     const o = find(res.rows, 'ours', H);
@@ -116,6 +121,22 @@ export function markdown(res: Results): string {
     out.push('(no peers in this run)');
   }
   out.push('');
+
+  const mt = res.rows.filter((r) => r.system === 'ours-mt');
+  if (mt.length) {
+    out.push(`### @lstm/wasm with its default threads (${mt[0].threads} on this machine)`);
+    out.push('');
+    const cols = peers.map((p) => `vs ${SYSTEM_LABEL[p]} train`);
+    out.push(table(['H', 'threads', 'train ms', 'speedup over 1 thread', 'forward ms', 'fwd speedup over 1 thread', ...cols],
+      mt.map((r) => {
+        const o = find(res.rows, 'ours', r.H);
+        return [r.H, r.threads ?? '-', fmtMs(r.train?.ms), fmtX(ratio(o?.train?.ms, r.train?.ms)), fmtMs(r.forward?.ms), fmtX(ratio(o?.forward?.ms, r.forward?.ms)),
+          ...peers.map((p) => fmtX(ratio(find(res.rows, p, r.H)?.train?.ms, r.train?.ms)))];
+      })));
+    out.push('');
+    out.push('The ratios above this table are one thread against one thread; this table is what a user gets by default (the machine has 2 cores, shared).');
+    out.push('');
+  }
 
   if (res.oursEnd?.length) {
     out.push('### Drift check: @lstm/wasm re-measured at the end of the run');
@@ -170,7 +191,7 @@ export function markdown(res: Results): string {
   out.push('');
   out.push(table(['system', 'raw', 'gzip -9', 'parts (raw / gzip)'],
     res.downloads.map((d) => [SYSTEM_LABEL[d.system as SystemId] ?? d.system, fmtBytes(d.raw), fmtBytes(d.gzip),
-      d.parts.map((p) => `${p.notFetched ? '(not fetched) ' : ''}${p.what}: ${fmtBytes(p.raw)} / ${fmtBytes(p.gzip)}`).join('; ')]),
+      d.parts.map((p) => `${p.notFetched ? '(not counted) ' : ''}${p.what}: ${fmtBytes(p.raw)} / ${fmtBytes(p.gzip)}`).join('; ')]),
     ['l', 'r', 'r', 'l']));
   const ours = res.downloads.find((d) => d.system === 'ours');
   if (ours) {
@@ -198,11 +219,12 @@ export function markdown(res: Results): string {
 
 const COLORS: Record<SystemId, string> = {
   ours: '#d62728',
+  'ours-mt': '#9467bd',
   'tfjs-wasm': '#1f77b4',
   'tfjs-cpu': '#ff7f0e',
   brain: '#2ca02c',
 };
-const MARKERS: Record<SystemId, string> = { ours: 'circle', 'tfjs-wasm': 'square', 'tfjs-cpu': 'diamond', brain: 'triangle' };
+const MARKERS: Record<SystemId, string> = { ours: 'circle', 'ours-mt': 'circle', 'tfjs-wasm': 'square', 'tfjs-cpu': 'diamond', brain: 'triangle' };
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -251,7 +273,7 @@ export function svgChart(res: Results): string {
   const hMin = Math.min(...Hs), hMax = Math.max(...Hs);
   const span = Math.log2(hMax / hMin) || 1;
   const pad = 0.25;
-  const xOf = (H: number) => m.l + ((Math.log2(H / hMin) + pad) / (span + 2 * pad)) * pw;
+  const xOf = (H: number) => (hMax === hMin ? m.l + pw / 2 : m.l + ((Math.log2(H / hMin) + pad) / (span + 2 * pad)) * pw);
   // grid: decades (solid) and 2x, 5x (dotted)
   for (let e = y0; e <= y1; e++) {
     const v = 10 ** e;
@@ -289,8 +311,9 @@ export function svgChart(res: Results): string {
     const c = COLORS[s];
     out.push(`<line x1="${lx}" y1="${ly - 4}" x2="${lx + 26}" y2="${ly - 4}" stroke="${c}" stroke-width="2.5"/>`);
     out.push(marker(MARKERS[s], lx + 13, ly - 4, c));
-    out.push(`<text x="${lx + 34}" y="${ly}">${esc(SYSTEM_LABEL[s])}</text>`);
-    if (s !== 'ours') {
+    const name = s === 'ours-mt' ? `@lstm/wasm (${res.rows.find((r) => r.system === s)?.threads ?? '?'} threads)` : SYSTEM_LABEL[s];
+    out.push(`<text x="${lx + 34}" y="${ly}">${esc(name)}</text>`);
+    if (PEERS.includes(s)) {
       const common = pts.filter((p) => find(res.rows, 'ours', p.H)?.train).map((p) => p.H);
       if (common.length) {
         const H = Math.max(...common);
