@@ -4,6 +4,13 @@
 // contributions, and forward passes start C from the bias. Callers zero or
 // initialise C first.
 
+// x + a*b: one fused instruction in the relaxed-SIMD build, two in the plain one
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, x: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, x);
+  return f32x4.add(x, f32x4.mul(a, b));
+}
+
 // K is cut into blocks so that what a tile walks stays in L1. Rows of a
 // power-of-two width land in the same few L1 sets (4 KiB aliasing), so the
 // blocks are short; the A^T*B strip, read one row per k, wants them shorter still.
@@ -19,6 +26,11 @@ export function matmul_ab(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32):
 // C[M,N] += A[K,M]^T * B[K,N]   (weight gradients: dW = dY^T X)
 export function matmul_atb(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32): void {
   gemm_a_strided(c, a, 4, <usize>M << 2, b, M, N, K);
+}
+
+// Rows [i0, i1) of C[M,N] += A[K,M]^T * B[K,N]: one thread's share of a weight gradient
+export function matmul_atb_rows(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, i0: i32, i1: i32): void {
+  if (i1 > i0) gemm_a_strided(c + <usize>i0 * (<usize>N << 2), a + (<usize>i0 << 2), 4, <usize>M << 2, b, i1 - i0, N, K);
 }
 
 // A*B and A^T*B differ only in how A is walked: element (i, k) of op(A) sits at
@@ -80,13 +92,13 @@ function gemm_a_strided(c: usize, a: usize, ai: usize, ak: usize, b: usize, M: i
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let s = v128.load32_splat(pa);
-    x00 = f32x4.add(x00, f32x4.mul(s, b0)); x01 = f32x4.add(x01, f32x4.mul(s, b1));
+    x00 = madd(s, b0, x00); x01 = madd(s, b1, x01);
     s = v128.load32_splat(pa + ai);
-    x10 = f32x4.add(x10, f32x4.mul(s, b0)); x11 = f32x4.add(x11, f32x4.mul(s, b1));
+    x10 = madd(s, b0, x10); x11 = madd(s, b1, x11);
     s = v128.load32_splat(pa + 2 * ai);
-    x20 = f32x4.add(x20, f32x4.mul(s, b0)); x21 = f32x4.add(x21, f32x4.mul(s, b1));
+    x20 = madd(s, b0, x20); x21 = madd(s, b1, x21);
     s = v128.load32_splat(pa + 3 * ai);
-    x30 = f32x4.add(x30, f32x4.mul(s, b0)); x31 = f32x4.add(x31, f32x4.mul(s, b1));
+    x30 = madd(s, b0, x30); x31 = madd(s, b1, x31);
     pa += ak; pb += ldb;
   }
   v128.store(c, x00); v128.store(c, x01, 16);
@@ -101,8 +113,8 @@ function gemm_a_strided(c: usize, a: usize, ai: usize, ak: usize, b: usize, M: i
   let pa = a, pb = b;
   for (let k = 0; k < kc; k++) {
     const s = v128.load32_splat(pa);
-    x0 = f32x4.add(x0, f32x4.mul(s, v128.load(pb)));
-    x1 = f32x4.add(x1, f32x4.mul(s, v128.load(pb, 16)));
+    x0 = madd(s, v128.load(pb), x0);
+    x1 = madd(s, v128.load(pb, 16), x1);
     pa += ak; pb += ldb;
   }
   v128.store(c, x0); v128.store(c, x1, 16);
@@ -113,7 +125,7 @@ function gemm_a_strided(c: usize, a: usize, ai: usize, ak: usize, b: usize, M: i
   let x0 = v128.load(c);
   let pa = a, pb = b;
   for (let k = 0; k < kc; k++) {
-    x0 = f32x4.add(x0, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
+    x0 = madd(v128.load32_splat(pa), v128.load(pb), x0);
     pa += ak; pb += ldb;
   }
   v128.store(c, x0);
@@ -122,55 +134,60 @@ function gemm_a_strided(c: usize, a: usize, ai: usize, ak: usize, b: usize, M: i
 // C[M,N] += A[M,K] * B[N,K]^T   (a Linear layer's forward with PyTorch's [out, in] weight)
 // Both operands are contiguous along K, so each entry is a dot product: tiles of
 // 2 x 4 entries keep eight f32x4 partial sums and reduce them once at the end.
+// Column groups are the outer loop: four rows of B stay in L1 while A passes.
+// An odd last row of A takes the one-row path, so callers that split M must
+// split at even rows to get the same bits.
 export function matmul_abt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32): void {
   const lda = <usize>K << 2;
   const ldc = <usize>N << 2;
-  let i = 0;
-  for (; i + 2 <= M; i += 2) {
-    const a0 = a + <usize>i * lda, a1 = a0 + lda;
-    const c0 = c + <usize>i * ldc, c1 = c0 + ldc;
-    let j = 0;
-    for (; j + 4 <= N; j += 4) {
-      const b0 = b + <usize>j * lda, b1 = b0 + lda, b2 = b1 + lda, b3 = b2 + lda;
-      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
-      let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
-      let k = 0;
-      for (; k + 4 <= K; k += 4) {
-        const o = <usize>k << 2;
-        const va0 = v128.load(a0 + o), va1 = v128.load(a1 + o);
-        const vb0 = v128.load(b0 + o), vb1 = v128.load(b1 + o), vb2 = v128.load(b2 + o), vb3 = v128.load(b3 + o);
-        s00 = f32x4.add(s00, f32x4.mul(va0, vb0)); s01 = f32x4.add(s01, f32x4.mul(va0, vb1));
-        s02 = f32x4.add(s02, f32x4.mul(va0, vb2)); s03 = f32x4.add(s03, f32x4.mul(va0, vb3));
-        s10 = f32x4.add(s10, f32x4.mul(va1, vb0)); s11 = f32x4.add(s11, f32x4.mul(va1, vb1));
-        s12 = f32x4.add(s12, f32x4.mul(va1, vb2)); s13 = f32x4.add(s13, f32x4.mul(va1, vb3));
+  const M2 = M & ~1, N4 = N & ~3;
+  for (let j = 0; j < N4; j += 4) {
+    const b0 = b + <usize>j * lda;
+    for (let i = 0; i < M2; i += 2) tile2x4_dot(c + <usize>i * ldc + (<usize>j << 2), ldc, a + <usize>i * lda, b0, lda, K);
+    if (M2 < M) {
+      const ai = a + <usize>M2 * lda, ci = c + <usize>M2 * ldc;
+      for (let jj = j; jj < j + 4; jj++) {
+        const p = ci + (<usize>jj << 2);
+        store<f32>(p, load<f32>(p) + dot(ai, b + <usize>jj * lda, K));
       }
-      // four row sums at once: lane r of the result is the sum of s_r's lanes
-      let r0 = hsum4(s00, s01, s02, s03), r1 = hsum4(s10, s11, s12, s13);
-      for (; k < K; k++) {
-        const o = <usize>k << 2;
-        const x0 = load<f32>(a0 + o), x1 = load<f32>(a1 + o);
-        const vb = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(b0 + o)), 1, load<f32>(b1 + o)), 2, load<f32>(b2 + o)), 3, load<f32>(b3 + o));
-        r0 = f32x4.add(r0, f32x4.mul(f32x4.splat(x0), vb));
-        r1 = f32x4.add(r1, f32x4.mul(f32x4.splat(x1), vb));
-      }
-      const pc0 = c0 + (<usize>j << 2), pc1 = c1 + (<usize>j << 2);
-      v128.store(pc0, f32x4.add(v128.load(pc0), r0));
-      v128.store(pc1, f32x4.add(v128.load(pc1), r1));
-    }
-    for (; j < N; j++) {
-      const bj = b + <usize>j * lda;
-      const p0 = c0 + (<usize>j << 2), p1 = c1 + (<usize>j << 2);
-      store<f32>(p0, load<f32>(p0) + dot(a0, bj, K));
-      store<f32>(p1, load<f32>(p1) + dot(a1, bj, K));
     }
   }
-  for (; i < M; i++) {
-    const ai = a + <usize>i * lda, ci = c + <usize>i * ldc;
-    for (let j = 0; j < N; j++) {
-      const p = ci + (<usize>j << 2);
-      store<f32>(p, load<f32>(p) + dot(ai, b + <usize>j * lda, K));
+  for (let j = N4; j < N; j++) {
+    const bj = b + <usize>j * lda;
+    for (let i = 0; i < M; i++) {
+      const p = c + <usize>i * ldc + (<usize>j << 2);
+      store<f32>(p, load<f32>(p) + dot(a + <usize>i * lda, bj, K));
     }
   }
+}
+
+// @ts-ignore: decorator
+@inline function tile2x4_dot(c0: usize, ldc: usize, a0: usize, b0: usize, lda: usize, K: i32): void {
+  const a1 = a0 + lda;
+  const b1 = b0 + lda, b2 = b1 + lda, b3 = b2 + lda;
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+  let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const o = <usize>k << 2;
+    const va0 = v128.load(a0 + o), va1 = v128.load(a1 + o);
+    const vb0 = v128.load(b0 + o), vb1 = v128.load(b1 + o), vb2 = v128.load(b2 + o), vb3 = v128.load(b3 + o);
+    s00 = madd(va0, vb0, s00); s01 = madd(va0, vb1, s01);
+    s02 = madd(va0, vb2, s02); s03 = madd(va0, vb3, s03);
+    s10 = madd(va1, vb0, s10); s11 = madd(va1, vb1, s11);
+    s12 = madd(va1, vb2, s12); s13 = madd(va1, vb3, s13);
+  }
+  // four row sums at once: lane r of the result is the sum of s_r's lanes
+  let r0 = hsum4(s00, s01, s02, s03), r1 = hsum4(s10, s11, s12, s13);
+  for (; k < K; k++) {
+    const o = <usize>k << 2;
+    const vb = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(b0 + o)), 1, load<f32>(b1 + o)), 2, load<f32>(b2 + o)), 3, load<f32>(b3 + o));
+    r0 = madd(v128.load32_splat(a0 + o), vb, r0);
+    r1 = madd(v128.load32_splat(a1 + o), vb, r1);
+  }
+  const c1 = c0 + ldc;
+  v128.store(c0, f32x4.add(v128.load(c0), r0));
+  v128.store(c1, f32x4.add(v128.load(c1), r1));
 }
 
 // @ts-ignore: decorator
@@ -184,7 +201,7 @@ export function matmul_abt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32)
 function dot(a: usize, b: usize, K: i32): f32 {
   let s = f32x4.splat(0);
   let k = 0;
-  for (; k + 4 <= K; k += 4) s = f32x4.add(s, f32x4.mul(v128.load(a + (<usize>k << 2)), v128.load(b + (<usize>k << 2))));
+  for (; k + 4 <= K; k += 4) s = madd(v128.load(a + (<usize>k << 2)), v128.load(b + (<usize>k << 2)), s);
   let r = f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
   for (; k < K; k++) r += load<f32>(a + (<usize>k << 2)) * load<f32>(b + (<usize>k << 2));
   return r;
@@ -192,7 +209,12 @@ function dot(a: usize, b: usize, K: i32): f32 {
 
 // dst[cols, rows] = src[rows, cols]^T
 export function transpose(dst: usize, src: usize, rows: i32, cols: i32): void {
-  for (let r = 0; r < rows; r++) {
+  transpose_rows(dst, src, rows, cols, 0, rows);
+}
+
+// the part coming from source rows [r0, r1)
+export function transpose_rows(dst: usize, src: usize, rows: i32, cols: i32, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) {
     const s = src + (<usize>r * <usize>cols << 2);
     for (let c = 0; c < cols; c++) store<f32>(dst + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(s + (<usize>c << 2)));
   }
@@ -202,8 +224,14 @@ export function transpose(dst: usize, src: usize, rows: i32, cols: i32): void {
 // Row by row, so Y streams once in order and out stays in L1 (walking one
 // column group down all rows cost 3.3 ms a step at H=128; this, 0.3 ms).
 export function add_column_sums(out: usize, y: usize, M: i32, N: i32): void {
+  add_column_sums_range(out, y, M, N, 0, N);
+}
+
+// columns [j0, j1) only
+export function add_column_sums_range(out: usize, y: usize, M: i32, N: i32, j0: i32, j1: i32): void {
   const ld = <usize>N << 2;
-  for (let i = 0; i < M; i++) add_row(out, y + <usize>i * ld, N);
+  const o = <usize>j0 << 2;
+  for (let i = 0; i < M; i++) add_row(out + o, y + <usize>i * ld + o, j1 - j0);
 }
 
 // Y[M, N] = b1[N] + b2[N] for every row (b2 may be 0: absent)
@@ -221,11 +249,11 @@ export function fill_rows(y: usize, b1: usize, b2: usize, M: i32, N: i32): void 
   }
 }
 
-// dst[cols, rows] += src[rows, cols]^T
-export function transpose_add(dst: usize, src: usize, rows: i32, cols: i32): void {
+// dst[cols, rows] += src[rows, cols]^T, for destination rows (source columns) [c0, c1)
+export function transpose_add(dst: usize, src: usize, rows: i32, cols: i32, c0: i32, c1: i32): void {
   for (let r = 0; r < rows; r++) {
     const s = src + (<usize>r * <usize>cols << 2);
-    for (let c = 0; c < cols; c++) {
+    for (let c = c0; c < c1; c++) {
       const p = dst + ((<usize>c * <usize>rows + <usize>r) << 2);
       store<f32>(p, load<f32>(p) + load<f32>(s + (<usize>c << 2)));
     }

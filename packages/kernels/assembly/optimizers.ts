@@ -49,7 +49,7 @@ export function sgd_update(p: usize, g: usize, m: usize, n: i32, lr: f32, mu: f3
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
-    const mv = mu * load<f32>(m + o) + load<f32>(g + o) + wd * pv;
+    const mv = mu * load<f32>(m + o) + (load<f32>(g + o) + wd * pv);
     store<f32>(m + o, mv);
     store<f32>(p + o, pv - lr * mv);
   }
@@ -84,7 +84,7 @@ export function adam_update(p: usize, g: usize, m: usize, v: usize, n: i32, lr: 
     const p0 = load<f32>(p + o);
     const gv = load<f32>(g + o) + l2s * p0;
     const mv = b1 * load<f32>(m + o) + c1 * gv;
-    const vv = b2 * load<f32>(v + o) + c2 * gv * gv;
+    const vv = b2 * load<f32>(v + o) + c2 * (gv * gv);
     store<f32>(m + o, mv); store<f32>(v + o, vv);
     store<f32>(p + o, p0 * shrinks - stepSize * mv / (Mathf.sqrt(vv * invBc2) + eps));
   }
@@ -108,7 +108,7 @@ export function rms_update(p: usize, g: usize, v: usize, n: i32, lr: f32, keep: 
     const o = <usize>i << 2;
     const pv = load<f32>(p + o);
     const gv = load<f32>(g + o) + wd * pv;
-    const vv = keep * load<f32>(v + o) + add * gv * gv;
+    const vv = keep * load<f32>(v + o) + add * (gv * gv);
     store<f32>(v + o, vv);
     store<f32>(p + o, pv - lr * gv / (Mathf.sqrt(vv) + eps));
   }

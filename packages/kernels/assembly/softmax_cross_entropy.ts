@@ -6,10 +6,11 @@ import { exp4, exp1 } from "./simd_math";
 //   loss = (1/M) * sum_r [ lse_r - z_r[y_r] ],  lse_r = m_r + log sum_j exp(z_rj - m_r)
 //   dz_rj = (exp(z_rj - lse_r) - [j == y_r]) / M
 
-// lse: [M] out. Returns the mean loss, summed in f64.
-export function softmax_cross_entropy_forward(lse: usize, logits: usize, targets: usize, M: i32, V: i32): f64 {
+// lse: [M] out; rowLoss: [M] f64 out, each row's loss. Rows are independent, so
+// threads split them; the mean is summed in row order (mean_f64) for the same
+// bits at any thread count.
+export function softmax_cross_entropy_forward(lse: usize, rowLoss: usize, logits: usize, targets: usize, M: i32, V: i32): void {
   const ld = <usize>V << 2;
-  let total: f64 = 0;
   for (let r = 0; r < M; r++) {
     const z = logits + <usize>r * ld;
     let mv = f32x4.splat(-Infinity);
@@ -25,15 +26,21 @@ export function softmax_cross_entropy_forward(lse: usize, logits: usize, targets
     for (; j < V; j++) s += exp1(load<f32>(z + (<usize>j << 2)) - m);
     const l = <f64>m + Math.log(<f64>s);
     store<f32>(lse + (<usize>r << 2), <f32>l);
-    total += l - <f64>load<f32>(z + (<usize>load<i32>(targets + (<usize>r << 2)) << 2));
+    store<f64>(rowLoss + (<usize>r << 3), l - <f64>load<f32>(z + (<usize>load<i32>(targets + (<usize>r << 2)) << 2)));
   }
-  return total / <f64>M;
 }
 
-// dlogits: [M, V] out (overwritten)
-export function softmax_cross_entropy_backward(dlogits: usize, logits: usize, lse: usize, targets: usize, M: i32, V: i32): void {
+export function mean_f64(x: usize, n: i32): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) s += load<f64>(x + (<usize>i << 3));
+  return s / <f64>n;
+}
+
+// dlogits: [M, V] out (overwritten). total: the number of rows the mean runs
+// over (M itself, or more when these M rows are one thread's share).
+export function softmax_cross_entropy_backward(dlogits: usize, logits: usize, lse: usize, targets: usize, M: i32, V: i32, total: i32): void {
   const ld = <usize>V << 2;
-  const inv: f32 = <f32>(1.0 / <f64>M);
+  const inv: f32 = <f32>(1.0 / <f64>total);
   const invv = f32x4.splat(inv);
   for (let r = 0; r < M; r++) {
     const z = logits + <usize>r * ld, d = dlogits + <usize>r * ld;

@@ -4,14 +4,21 @@ import { readFileSync } from 'node:fs';
 
 export interface Kernels { memory: WebAssembly.Memory; heap_base(): number; [name: string]: unknown }
 
-const bytes = readFileSync(new URL('../build/lstm.wasm', import.meta.url));
-const module = new WebAssembly.Module(bytes);
+const modules = new Map<string, WebAssembly.Module>();
+function moduleOf(file: string): WebAssembly.Module {
+  let m = modules.get(file);
+  if (!m) modules.set(file, (m = new WebAssembly.Module(readFileSync(new URL(`../build/${file}`, import.meta.url)))));
+  return m;
+}
+
+/** The single-thread builds: plain SIMD and relaxed SIMD (fused multiply-add). */
+export const BUILDS = ['lstm.wasm', 'lstm-relaxed.wasm'];
 
 export class Wasm {
   readonly k: Kernels;
   private top: number;
-  constructor() {
-    this.k = new WebAssembly.Instance(module, {}).exports as unknown as Kernels;
+  constructor(file = 'lstm.wasm') {
+    this.k = new WebAssembly.Instance(moduleOf(file), {}).exports as unknown as Kernels;
     this.top = this.k.heap_base();
   }
   fn(name: string): (...args: number[]) => number {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Wasm, randn, maxRelDiff } from './harness';
+import { Wasm, BUILDS, randn, maxRelDiff } from './harness';
 import * as ref from './reference';
 
 // Sizes below, equal to and above each tile (matmul: 4 rows x 8 columns and a
@@ -8,7 +8,7 @@ const MS = [1, 3, 4, 5, 8, 9];
 const NS = [1, 3, 4, 5, 7, 8, 9, 12, 17];
 const KS = [1, 3, 4, 5, 256, 257];
 
-describe('matrix products against the scalar reference', () => {
+for (const build of BUILDS) describe(`matrix products against the scalar reference (${build})`, () => {
   const cases: [string, (C: Float64Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number) => void][] = [
     ['matmul_ab', ref.matmulAB], ['matmul_atb', ref.matmulATB], ['matmul_abt', ref.matmulABT],
   ];
@@ -16,7 +16,7 @@ describe('matrix products against the scalar reference', () => {
     it(`${name} for every M, N, K around the tiles, accumulating into C`, () => {
       let worst = 0;
       for (const M of MS) for (const N of NS) for (const K of KS) {
-        const w = new Wasm();
+        const w = new Wasm(build);
         const A = randn(M * K, M * 131 + K), B = randn(K * N, N * 17 + K + 5), C0 = randn(M * N, 99 + M + N);
         const pa = w.alloc(M * K, A, true), pb = w.alloc(K * N, B), pc = w.alloc(M * N, C0);
         w.fn(name)(pc, pa, pb, M, N, K);
@@ -30,7 +30,7 @@ describe('matrix products against the scalar reference', () => {
           expect(err, `${name} M=${M} N=${N} K=${K} at ${i}`).toBeLessThanOrEqual(1.2e-7 * (K + 2) * (Math.sqrt(K) + 1) + 1e-6);
         }
       }
-      console.log(`${name}: worst |error| / (K+1) = ${worst.toExponential(2)}`);
+      console.log(`${name} (${build}): worst |error| / (K+1) = ${worst.toExponential(2)}`);
     });
   }
 });
@@ -108,9 +108,10 @@ describe('softmax cross-entropy against the scalar reference', () => {
       const w = new Wasm();
       const z = randn(M * V, V + 1, 6);
       const targets = Array.from({ length: M }, (_, r) => (r * 5) % V);
-      const pz = w.alloc(M * V, z), pl = w.alloc(M), pt = w.allocI32(targets), pd = w.alloc(M * V);
-      const loss = w.fn('softmax_cross_entropy_forward')(pl, pz, pt, M, V);
-      w.fn('softmax_cross_entropy_backward')(pd, pz, pl, pt, M, V);
+      const pz = w.alloc(M * V, z), pl = w.alloc(M), pr = w.alloc(2 * M), pt = w.allocI32(targets), pd = w.alloc(M * V);
+      w.fn('softmax_cross_entropy_forward')(pl, pr, pz, pt, M, V);
+      const loss = w.fn('mean_f64')(pr, M);
+      w.fn('softmax_cross_entropy_backward')(pd, pz, pl, pt, M, V, M);
       let expLoss = 0;
       const dz = new Float64Array(M * V);
       for (let r = 0; r < M; r++) {

@@ -2,22 +2,27 @@
 // mirror packages/kernels/assembly/model.ts (DESCRIPTOR_VERSION checks the pair).
 // Dimensions: L layers, X input size, H hidden, V output size, T steps, B batch.
 
-export const DESCRIPTOR_VERSION = 1;
+export const DESCRIPTOR_VERSION = 2;
 
 export const S = {
   L: 0, X: 1, H: 2, V: 3, T: 4, B: 5, TOKENS: 6, INPUTS: 7, TARGETS: 8, INPUT_GRAD: 9,
   PARAMS: 10, GRADS: 11, N_PARAMS: 12, HEAD_W: 13, HEAD_B: 14, HEAD_DW: 15, HEAD_DB: 16,
   LOGITS: 17, DLOGITS: 18, LSE: 19, OPT_KIND: 20, OPT_M: 21, OPT_V: 22, LR: 23, BETA1: 24,
   BETA2: 25, EPS: 26, WD: 27, CLIP: 28, STEP_SIZE: 29, INV_BC2: 30, GRAD_NORM: 31, LOSS: 32,
-  CARRY: 33, C1: 34, C2: 35,
+  CARRY: 33, C1: 34, C2: 35, CTL: 36, THREADS: 37, ROW_LOSS: 38, SCALE: 39,
 } as const;
-export const HEADER_SLOTS = 36;
+export const HEADER_SLOTS = 40;
 
 export const LS = {
   W_IH: 0, W_HH: 1, B_IH: 2, B_HH: 3, DW_IH: 4, DW_HH: 5, DB_IH: 6, DB_HH: 7, W_IHT: 8,
-  W_HHT: 9, GATES: 10, HS: 11, CS: 12, TANHC: 13, DHS: 14, DC: 15, DH0: 16, DW_IHT: 17,
+  GATES: 9, HS: 10, CS: 11, TANHC: 12, DHS: 13, DC: 14, DH0: 15, DW_IHT: 16,
 } as const;
-export const LAYER_SLOTS = 18;
+export const LAYER_SLOTS = 17;
+
+/** Jobs of the kernels' run() (packages/kernels/assembly/model.ts). */
+export const JOB = { forward: 1, forwardLoss: 2, gradients: 3, train: 4, exit: -1 } as const;
+/** The thread control block (packages/kernels/assembly/parallel.ts). */
+export const CONTROL = { GEN: 0, JOB: 1, DESC: 2, SLOTS: 48 } as const;
 
 export const OPT_KIND = { none: 0, sgd: 1, adam: 2, adamw: 3, rmsprop: 4, adagrad: 5 } as const;
 
@@ -57,13 +62,14 @@ export class Arena {
   }
 }
 
-/** Byte offsets of the parameter block: descriptor, params, grads, two moment buffers. */
-export interface ParamBlock { desc: number; params: number; grads: number; m: number; v: number; n: number }
+/** Byte offsets of the parameter block: thread control, descriptor, params, grads, two moment buffers. */
+export interface ParamBlock { ctl: number; desc: number; params: number; grads: number; m: number; v: number; n: number }
 
 export function layoutParams(arena: Arena, dims: Dims): ParamBlock {
   const specs = parameterSpecs(dims);
   const n = specs[specs.length - 1].offset + specs[specs.length - 1].length;
   return {
+    ctl: arena.floats(CONTROL.SLOTS),
     desc: arena.floats(HEADER_SLOTS + LAYER_SLOTS * dims.L),
     params: arena.floats(n), grads: arena.floats(n), m: arena.floats(n), v: arena.floats(n), n,
   };
@@ -72,7 +78,7 @@ export function layoutParams(arena: Arena, dims: Dims): ParamBlock {
 /** Byte offsets of the buffers one (T, B) shape needs. */
 export interface Workspace {
   T: number; B: number;
-  inputs: number; targets: number; inputGrad: number; logits: number; dlogits: number; lse: number;
+  inputs: number; targets: number; inputGrad: number; logits: number; dlogits: number; lse: number; rowLoss: number;
   layers: Record<keyof typeof LS, number>[];
 }
 
@@ -82,14 +88,14 @@ export function layoutWorkspace(arena: Arena, { L, X, H, V }: Dims, T: number, B
     T, B,
     // sized for dense input; token ids fit in the same space
     inputs: arena.floats(rows * X), targets: arena.floats(rows), inputGrad: arena.floats(rows * X),
-    logits: arena.floats(rows * V), dlogits: arena.floats(rows * V), lse: arena.floats(rows),
+    logits: arena.floats(rows * V), dlogits: arena.floats(rows * V), lse: arena.floats(rows), rowLoss: arena.floats(2 * rows),
     layers: [],
   };
   for (let k = 0; k < L; k++) {
     const Xk = k === 0 ? X : H;
     ws.layers.push({
       W_IH: 0, W_HH: 0, B_IH: 0, B_HH: 0, DW_IH: 0, DW_HH: 0, DB_IH: 0, DB_HH: 0, // parameter block, filled by the model
-      W_IHT: arena.floats(Xk * G), W_HHT: arena.floats(H * G), GATES: arena.floats(rows * G),
+      W_IHT: k === 0 ? arena.floats(Xk * G) : 0, GATES: arena.floats(rows * G),
       HS: arena.floats((T + 1) * B * H), CS: arena.floats((T + 1) * B * H), TANHC: arena.floats(rows * H),
       DHS: arena.floats(rows * H), DC: arena.floats(B * H), DH0: arena.floats(B * H),
       DW_IHT: k === 0 ? arena.floats(Xk * G) : 0,

@@ -3,16 +3,40 @@ import { LstmError } from './errors.js';
 /** Where the kernels come from: a URL or path, the bytes, a compiled module or a fetch Response. */
 export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response;
 
-let defaultModule: Promise<WebAssembly.Module> | undefined;
+/**
+ * The four builds of the kernels: plain SIMD, relaxed SIMD (fused multiply-add),
+ * and each of those for threads (an imported shared memory).
+ */
+export type KernelVariant = 'simd' | 'relaxed' | 'mt' | 'mt-relaxed';
 
-/** Compiles the kernels once per source; the default sits beside this file as lstm.wasm. */
-export function compileKernels(source?: WasmSource): Promise<WebAssembly.Module> {
-  if (source === undefined) {
-    defaultModule ??= compileFrom(new URL('./lstm.wasm', import.meta.url));
-    defaultModule.catch(() => { defaultModule = undefined; });
-    return defaultModule;
+// Literal `new URL('./x.wasm', import.meta.url)` expressions, one per file, so
+// bundlers emit every file as an asset.
+function variantUrl(v: KernelVariant): URL {
+  switch (v) {
+    case 'relaxed': return new URL('./lstm-relaxed.wasm', import.meta.url);
+    case 'mt': return new URL('./lstm-mt.wasm', import.meta.url);
+    case 'mt-relaxed': return new URL('./lstm-mt-relaxed.wasm', import.meta.url);
+    default: return new URL('./lstm.wasm', import.meta.url);
   }
-  return compileFrom(source);
+}
+
+const compiled = new Map<KernelVariant, Promise<WebAssembly.Module>>();
+
+/** Compiles the kernels once per build; by default the files beside this module. */
+export function compileKernels(source?: WasmSource, variant: KernelVariant = 'simd'): Promise<WebAssembly.Module> {
+  if (source !== undefined) return compileFrom(source);
+  let m = compiled.get(variant);
+  if (!m) {
+    m = compileFrom(variantUrl(variant));
+    compiled.set(variant, m);
+    m.catch(() => compiled.delete(variant));
+  }
+  return m;
+}
+
+/** Whether a compiled kernel module is a threads build (imports a shared memory). */
+export function importsMemory(module: WebAssembly.Module): boolean {
+  return WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
 }
 
 async function compileFrom(source: WasmSource): Promise<WebAssembly.Module> {

@@ -1,9 +1,11 @@
 import { instantiate } from '@assemblyscript/loader';
 import { LstmError, checkInt, checkNumber, checkFloats, checkIds, describe } from './errors.js';
-import { compileKernels, type WasmSource } from './load.js';
+import { compileKernels, importsMemory, type WasmSource } from './load.js';
+import { capabilities, isNode } from './capabilities.js';
+import { startThreads, type Threads } from './threads.js';
 import { Rng } from './rng.js';
 import {
-  Arena, DESCRIPTOR_VERSION, HEADER_SLOTS, LAYER_SLOTS, LS, OPT_KIND, S,
+  Arena, DESCRIPTOR_VERSION, HEADER_SLOTS, JOB, LAYER_SLOTS, LS, OPT_KIND, S,
   layoutParams, layoutWorkspace, parameterSpecs,
   type Dims, type ParamBlock, type TensorSpec, type Workspace,
 } from './layout.js';
@@ -23,7 +25,15 @@ export interface ModelConfig {
    * block is set to it and bias_hh's to 0. null keeps PyTorch's uniform init.
    */
   forgetBias?: number | null;
-  /** Where to load the kernels from; by default lstm.wasm beside this module. */
+  /**
+   * Threads sharing each step (default: up to 4, as many as the machine has, when
+   * shared memory is available: Node, or a cross-origin isolated page; else 1).
+   * Results are bit-identical for every thread count.
+   */
+  threads?: number;
+  /** Use the fused multiply-add build where the runtime has relaxed SIMD (default true). */
+  relaxedSimd?: boolean;
+  /** Where to load the kernels from; by default the lstm*.wasm files beside this module. */
   wasm?: WasmSource;
 }
 
@@ -80,15 +90,15 @@ type Kernels = {
   memory: WebAssembly.Memory;
   DESCRIPTOR_VERSION: WebAssembly.Global;
   heap_base(): number;
-  compute_gradients(d: number): number;
-  train_step(d: number): number;
-  run_forward(d: number, withLoss: number): number;
-  carry_state(d: number): void;
+  run(d: number, job: number, canWait: number): number;
 };
 
 const MAX_SIZE = 1 << 20;
-const MAX_BYTES = 2 ** 32 - 65536;
 const MAX_SHAPES = 8;
+// the threads build declares a 2 GiB maximum; a private memory can reach 4 GiB
+const SHARED_MAX_PAGES = 32768;
+// Below this many rows per step, waking other threads costs more than it saves.
+const MIN_ROWS_PER_THREAD = 32;
 
 export async function createModel(config: ModelConfig): Promise<LstmModel> {
   const where = 'createModel';
@@ -101,12 +111,29 @@ export async function createModel(config: ModelConfig): Promise<LstmModel> {
   };
   const seed = checkInt(where, 'seed', config.seed ?? 1, 0, 2 ** 32 - 1);
   const forgetBias = config.forgetBias === null ? null : checkNumber(where, 'forgetBias', config.forgetBias ?? 1, -1e6, 1e6);
-  const module = await compileKernels(config.wasm);
-  const { exports } = await instantiate<Kernels>(module, {});
-  if ((exports.DESCRIPTOR_VERSION as unknown as { value: number }).value !== DESCRIPTOR_VERSION) {
+  const caps = await capabilities();
+  if (!caps.simd) {
+    throw new LstmError(`${where}: this runtime has no WebAssembly SIMD; @lstm/wasm needs Node >= 16.4, Chrome >= 91, Firefox >= 89 or Safari >= 16.4`);
+  }
+  let threads = config.threads === undefined ? caps.threadCount : checkInt(where, 'threads', config.threads, 1, 64);
+  if (!caps.threads) threads = 1;
+  const relaxed = (config.relaxedSimd ?? true) && caps.relaxedSimd;
+  const module = config.wasm !== undefined
+    ? await compileKernels(config.wasm)
+    : await compileKernels(undefined, threads > 1 ? (relaxed ? 'mt-relaxed' : 'mt') : (relaxed ? 'relaxed' : 'simd'));
+  const shared = importsMemory(module);
+  if (!shared) threads = 1;
+  const memory = shared
+    ? new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true } as WebAssembly.MemoryDescriptor)
+    : undefined;
+  const { exports } = await instantiate<Kernels>(module, memory ? { env: { memory } } : {});
+  const kernels = (memory ? { ...exports, memory } : exports) as Kernels;
+  if ((kernels.DESCRIPTOR_VERSION as unknown as { value: number }).value !== DESCRIPTOR_VERSION) {
     throw new LstmError(`${where}: the wasm's descriptor version does not match this package; rebuild both`);
   }
-  return new LstmModel(exports, dims, seed, forgetBias);
+  const model = new LstmModel(kernels, dims, seed, forgetBias, memory ? SHARED_MAX_PAGES * 65536 : 2 ** 32 - 65536);
+  if (threads > 1) await model.startThreads(module, threads);
+  return model;
 }
 
 export class LstmModel {
@@ -127,10 +154,15 @@ export class LstmModel {
   private i32v!: Int32Array;
   private optType: OptimizerState['type'] = 'none';
   private optStep = 0;
+  private threadPool: Threads | null = null;
+  private readonly maxBytes: number;
+  // a browser page's main thread may not block (Atomics.wait); workers and Node may
+  private readonly canWait = isNode() || typeof (globalThis as { document?: unknown }).document === 'undefined' ? 1 : 0;
 
   /** @internal use createModel */
-  constructor(kernels: Kernels, dims: Dims, seed: number, forgetBias: number | null) {
+  constructor(kernels: Kernels, dims: Dims, seed: number, forgetBias: number | null, maxBytes: number) {
     this.k = kernels;
+    this.maxBytes = maxBytes;
     this.dims = dims;
     this.inputSize = dims.X; this.hiddenSize = dims.H; this.numLayers = dims.L; this.outputSize = dims.V;
     this.specs = parameterSpecs(dims);
@@ -143,8 +175,16 @@ export class LstmModel {
   }
 
   /** The configuration, as createModel would take it back. */
-  get config(): Required<Omit<ModelConfig, 'wasm' | 'seed' | 'forgetBias'>> {
+  get config(): Required<Omit<ModelConfig, 'wasm' | 'seed' | 'forgetBias' | 'threads' | 'relaxedSimd'>> {
     return { inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers, outputSize: this.outputSize };
+  }
+
+  /** Threads that share each step (1 without shared memory). */
+  get threads(): number { return this.threadPool ? this.threadPool.count + 1 : 1; }
+
+  /** @internal starts the worker threads of a threads build */
+  async startThreads(module: WebAssembly.Module, threads: number): Promise<void> {
+    this.threadPool = await startThreads(module, this.kernels('createModel').memory, this.pb.ctl, threads - 1);
   }
 
   /** Bytes of wasm linear memory this model holds. */
@@ -215,7 +255,7 @@ export class LstmModel {
     const where = 'computeGradients';
     const ws = this.prepare(where, batch, true);
     const k = this.kernels(where);
-    const loss = this.call(where, () => k.compute_gradients(this.pb.desc));
+    const loss = this.call(where, () => k.run(this.pb.desc, JOB.gradients, this.canWait));
     const f = this.f32();
     const { T, B } = ws;
     const { L, H, X, V } = this.dims;
@@ -233,7 +273,6 @@ export class LstmModel {
       logits: f.slice(ws.logits / 4, ws.logits / 4 + T * B * V),
     };
     if (batch.inputs) result.inputGrad = f.slice(ws.inputGrad / 4, ws.inputGrad / 4 + T * B * X);
-    if (batch.stateful) k.carry_state(this.pb.desc);
     return result;
   }
 
@@ -254,7 +293,7 @@ export class LstmModel {
     this.optStep++;
     this.writeOptimizer(opt);
     const k = this.kernels(where);
-    return this.call(where, () => k.train_step(this.pb.desc));
+    return this.call(where, () => k.run(this.pb.desc, JOB.train, this.canWait));
   }
 
   /** Forward only: logits and final state, and the loss when targets are given. */
@@ -262,7 +301,7 @@ export class LstmModel {
     const where = 'forward';
     const ws = this.prepare(where, input, input.targets !== undefined);
     const k = this.kernels(where);
-    const loss = this.call(where, () => k.run_forward(this.pb.desc, input.targets !== undefined ? 1 : 0));
+    const loss = this.call(where, () => k.run(this.pb.desc, input.targets !== undefined ? JOB.forwardLoss : JOB.forward, this.canWait));
     const f = this.f32();
     const out: ForwardResult = {
       logits: f.slice(ws.logits / 4, ws.logits / 4 + ws.T * ws.B * this.dims.V),
@@ -284,7 +323,7 @@ export class LstmModel {
     const ids = tokens instanceof Int32Array ? tokens : Int32Array.from(tokens);
     const ws = this.prepare(where, { tokens: ids, seqLength: 1, batchSize: B, stateful: true }, false);
     const k = this.kernels(where);
-    this.call(where, () => k.run_forward(this.pb.desc, 0));
+    this.call(where, () => k.run(this.pb.desc, JOB.forward, this.canWait));
     return this.f32().slice(ws.logits / 4, ws.logits / 4 + B * this.dims.V);
   }
 
@@ -302,6 +341,8 @@ export class LstmModel {
 
   /** Frees the wasm instance; every later call throws. */
   dispose(): void {
+    this.threadPool?.stop();
+    this.threadPool = null;
     this.k = null;
     this.buffer = null;
     this.shapes.clear();
@@ -339,8 +380,8 @@ export class LstmModel {
   private i32(): Int32Array { this.f32(); return this.i32v; }
 
   private reserve(where: string, bytes: number): void {
-    if (bytes > MAX_BYTES) {
-      throw new LstmError(`${where}: this model and shape need ${bytes} bytes, more than the 4 GiB a wasm32 memory can hold; use smaller sizes`);
+    if (bytes > this.maxBytes) {
+      throw new LstmError(`${where}: this model and shape need ${bytes} bytes, more than the ${this.maxBytes >= 2 ** 32 - 65536 ? '4 GiB a wasm32 memory' : '2 GiB the threads build\'s memory'} can hold; use smaller sizes`);
     }
     const mem = this.kernels(where).memory;
     const have = mem.buffer.byteLength;
@@ -432,6 +473,9 @@ export class LstmModel {
     i[d + S.LOGITS] = ws.logits; i[d + S.DLOGITS] = ws.dlogits; i[d + S.LSE] = ws.lse;
     i[d + S.OPT_M] = this.pb.m; i[d + S.OPT_V] = this.pb.v;
     i[d + S.CARRY] = carry ? 1 : 0;
+    i[d + S.CTL] = this.pb.ctl;
+    i[d + S.ROW_LOSS] = ws.rowLoss;
+    i[d + S.THREADS] = ws.T * ws.B >= MIN_ROWS_PER_THREAD * this.threads ? this.threads : 1;
     for (let l = 0; l < L; l++) {
       const base = d + HEADER_SLOTS + l * LAYER_SLOTS;
       const lw = ws.layers[l];

@@ -109,6 +109,18 @@ function assertAll(results: [string, number][]): void {
   expect(bad.length, `over the tolerance ${REL_TOL}: ${bad.join('; ')}`).toBe(0);
 }
 
+// Every build of the kernels must hold parity: plain and relaxed SIMD (fused
+// multiply-add; Node needs --experimental-wasm-relaxed-simd, set in
+// vitest.config.ts), one thread and several.
+const BUILDS = [
+  { name: 'simd, 1 thread', options: { threads: 1, relaxedSimd: false } },
+  { name: 'simd, 2 threads', options: { threads: 2, relaxedSimd: false } },
+  { name: 'relaxed simd, 1 thread', options: { threads: 1, relaxedSimd: true } },
+  { name: 'relaxed simd, 2 threads', options: { threads: 2, relaxedSimd: true } },
+];
+
+for (const build of BUILDS) {
+describe(`[${build.name}]`, () => {
 describe('torch parity: gradients', () => {
   it('has the fixtures', () => {
     // one and two layers, with and without initial state, dense and token input
@@ -120,7 +132,7 @@ describe('torch parity: gradients', () => {
 
   for (const fx of gradFixtures) {
     it(fx.name, async () => {
-      const model = await createModel({ ...fx.config, seed: 1 });
+      const model = await createModel({ ...fx.config, seed: 1, ...build.options });
       try {
         model.setParameters(toParams(fx.params));
         const batch = toBatch(fx);
@@ -158,7 +170,7 @@ describe('torch parity: optimizers (3 steps of torch.optim)', () => {
   for (const fx of optimFixtures) {
     for (const c of fx.cases) {
       it(`${fx.name} ${c.name}: ${c.torch}`, async () => {
-        const model = await createModel({ ...fx.config, seed: 1 });
+        const model = await createModel({ ...fx.config, seed: 1, ...build.options });
         try {
           model.setParameters(toParams(fx.params));
           const batch = toBatch(fx);
@@ -183,3 +195,5 @@ describe('torch parity: optimizers (3 steps of torch.optim)', () => {
     }
   }
 });
+});
+}
