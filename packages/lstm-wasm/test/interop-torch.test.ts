@@ -1,0 +1,207 @@
+// safetensors round trips with real PyTorch (Debian's python3-torch at /usr/bin/python3, run
+// once for the whole file; test/torch_interop.py is its side):
+//  A. a model trained here, exported with toSafetensors and loaded by load_state_dict(strict=True)
+//     into nn.LSTM + nn.Linear gives the same outputs; three Adam steps continued in PyTorch
+//     match three continued here (PyTorch's result is read back from the file it saved).
+//  B. a model PyTorch initialised and saved (float32, float64, float16, bfloat16) loads with
+//     createModelFromSafetensors and gives the same loss, logits, state and gradients, and
+//     three SGD-with-momentum steps match.
+// PyTorch computes in float64 from the float32 weights; tolerance: max|diff| / max|ref| <= 1e-4.
+// Build first: (cd packages/kernels && npm run build) && (cd packages/lstm-wasm && npm run build)
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createModel, createModelFromSafetensors, loadSafetensors, parametersFromSafetensors, readSafetensors, toSafetensors,
+  type Batch, type LstmModel,
+} from '../dist/index.js';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./torch_interop.py', import.meta.url));
+const REL_TOL = 1e-4;
+
+const report: string[] = [];
+function rel(label: string, actual: ArrayLike<number> | number, expected: ArrayLike<number> | number): number {
+  const a = typeof actual === 'number' ? [actual] : actual, e = typeof expected === 'number' ? [expected] : expected;
+  expect(a.length, `${label}: length`).toBe(e.length);
+  let d = 0, m = 0;
+  for (let i = 0; i < e.length; i++) {
+    const x = Math.abs(a[i] - e[i]);
+    d = Number.isNaN(x) ? Infinity : Math.max(d, x);
+    m = Math.max(m, Math.abs(e[i]));
+  }
+  const r = d / Math.max(m, 1e-30);
+  report.push(`  ${label.padEnd(44)} max|diff| ${d.toExponential(2).padStart(9)}  rel ${r.toExponential(2)}`);
+  return r;
+}
+function close(label: string, actual: ArrayLike<number> | number, expected: ArrayLike<number> | number): void {
+  const r = rel(label, actual, expected);
+  expect(r, `${label}: relative difference ${r.toExponential(2)} over ${REL_TOL}`).toBeLessThanOrEqual(REL_TOL);
+}
+
+/** Deterministic numbers for the batches (a tiny LCG; the values are float32-exact on both sides). */
+function lcg(seed: number) {
+  let s = seed >>> 0;
+  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
+}
+
+const A = {
+  config: { inputSize: 5, hiddenSize: 6, numLayers: 2, outputSize: 4 },
+  T: 7, B: 3, steps: 3,
+  optimizer: { type: 'adam', lr: 0.01 } as const,
+  torchOptim: { lr: 0.01 },
+};
+const B = {
+  config: { inputSize: 7, hiddenSize: 5, numLayers: 1, outputSize: 7 },
+  T: 6, B: 2, steps: 3, seed: 1234,
+  optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 } as const,
+  torchOptim: { lr: 0.1, momentum: 0.9 },
+};
+
+let dir = '';
+let results: any;
+let batchA: Batch, batchB: Batch;
+let trainedA: LstmModel;
+let fileA: Uint8Array;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lstm-torch-'));
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new Error(`${PYTHON} cannot import torch (install Debian's python3-torch: apt-get install python3-torch): ${probe.error?.message ?? probe.stderr}`);
+  }
+  const r = lcg(42);
+  const u = (n: number, s = 1) => Float32Array.from({ length: n }, () => Math.fround((r() * 2 - 1) * s));
+  const ids = (n: number, k: number) => Int32Array.from({ length: n }, () => Math.floor(r() * k));
+
+  // A: trained here for 5 Adam steps, then exported
+  const ca = A.config;
+  batchA = {
+    inputs: u(A.T * A.B * ca.inputSize), targets: ids(A.T * A.B, ca.outputSize), seqLength: A.T, batchSize: A.B,
+    initialState: { h: u(ca.numLayers * A.B * ca.hiddenSize, 0.5), c: u(ca.numLayers * A.B * ca.hiddenSize, 0.5) },
+  };
+  trainedA = await createModel({ ...ca, seed: 7 });
+  for (let s = 0; s < 5; s++) trainedA.trainStep(batchA, { type: 'adam', lr: 0.05 });
+  fileA = toSafetensors(trainedA);
+  writeFileSync(join(dir, 'A.safetensors'), fileA);
+
+  const cb = B.config;
+  batchB = {
+    tokens: ids(B.T * B.B, cb.inputSize), targets: ids(B.T * B.B, cb.outputSize), seqLength: B.T, batchSize: B.B,
+    initialState: { h: u(B.B * cb.hiddenSize, 0.5), c: u(B.B * cb.hiddenSize, 0.5) },
+  };
+  const json = (b: Batch) => ({
+    seqLength: b.seqLength, batchSize: b.batchSize, targets: Array.from(b.targets),
+    ...(b.inputs ? { inputs: Array.from(b.inputs) } : { tokens: Array.from(b.tokens!) }),
+    initialState: { h: Array.from(b.initialState!.h), c: Array.from(b.initialState!.c) },
+  });
+  writeFileSync(join(dir, 'input.json'), JSON.stringify({
+    A: { config: ca, batch: json(batchA), steps: A.steps, torchOptim: A.torchOptim },
+    B: { config: cb, batch: json(batchB), steps: B.steps, seed: B.seed, torchOptim: B.torchOptim },
+  }));
+  const run = spawnSync(PYTHON, [SCRIPT, dir], { encoding: 'utf8', timeout: 120_000 });
+  if (run.status !== 0) throw new Error(`torch_interop.py failed (status ${run.status}):\n${run.stderr}\n${run.stdout}`);
+  results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+}, 180_000);
+
+afterAll(() => {
+  trainedA?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (report.length) console.log(`PyTorch ${results?.torch} vs @lstm/wasm:\n${report.join('\n')}`);
+});
+
+describe('safetensors with PyTorch: a model trained here', () => {
+  it('loads in PyTorch with load_state_dict(strict=True), as float32, under state_dict names', () => {
+    expect(results.A_dtypes).toEqual(['torch.float32']);
+    expect([...results.A_keys].sort()).toEqual(Object.keys(trainedA.getParameters()).sort());
+    const st = readSafetensors(fileA);
+    expect(st.metadata.format).toBe('pt');
+    for (const t of st.tensors.values()) expect(t.dtype).toBe('F32');
+  });
+
+  it('gives PyTorch the same outputs', () => {
+    const f = trainedA.forward(batchA);
+    close('A loss', f.loss!, results.A_outputs.loss);
+    close('A logits', f.logits, results.A_outputs.logits);
+    close('A h_n', f.finalState.h, results.A_outputs.h);
+    close('A c_n', f.finalState.c, results.A_outputs.c);
+  });
+
+  it('three more Adam steps match in PyTorch and here', async () => {
+    const model = await createModelFromSafetensors(fileA);
+    try {
+      const losses: number[] = [];
+      for (let s = 0; s < A.steps; s++) losses.push(model.trainStep(batchA, A.optimizer));
+      close('A continued: losses', losses, results.A_losses);
+      // PyTorch's weights after its three steps, read from the file it saved
+      const torchAfter = parametersFromSafetensors(readFileSync(join(dir, 'A_torch.safetensors')));
+      expect(torchAfter.config).toEqual(A.config);
+      const mine = model.getParameters();
+      for (const name of Object.keys(mine)) {
+        close(`A continued: ${name}`, mine[name], torchAfter.params[name]);
+        close(`A continued (json): ${name}`, mine[name], results.A_params[name]);
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('safetensors with PyTorch: a model created by PyTorch', () => {
+  it('loads with its sizes inferred from the shapes, bit-exact (float32 file)', async () => {
+    const model = await createModelFromSafetensors(readFileSync(join(dir, 'B.safetensors')));
+    try {
+      expect(model.config).toEqual(B.config);
+      const p = model.getParameters();
+      for (const [name, v] of Object.entries(results.B_params_f32 as Record<string, number[]>)) {
+        expect(Array.from(p[name]), name).toEqual(v);
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('reads float64, float16 and bfloat16 files as PyTorch rounds them', () => {
+    const f64 = parametersFromSafetensors(readFileSync(join(dir, 'B_f64.safetensors')));
+    const f16 = parametersFromSafetensors(readFileSync(join(dir, 'B_f16.safetensors')));
+    const bf16 = parametersFromSafetensors(readFileSync(join(dir, 'B_bf16.safetensors')));
+    for (const name of Object.keys(results.B_params_f32)) {
+      expect(Array.from(f64.params[name]), `f64 ${name}`).toEqual(results.B_params_f32[name]);
+      expect(Array.from(f16.params[name]), `f16 ${name}`).toEqual(results.B_params_f16[name]);
+      expect(Array.from(bf16.params[name]), `bf16 ${name}`).toEqual(results.B_params_bf16[name]);
+    }
+  });
+
+  it('gives the same loss, logits, final state and gradients', async () => {
+    const model = await createModel({ ...B.config, seed: 99 });
+    try {
+      loadSafetensors(model, readFileSync(join(dir, 'B.safetensors')));
+      const r = model.computeGradients(batchB);
+      close('B loss', r.loss, results.B_outputs.loss);
+      close('B logits', r.logits, results.B_outputs.logits);
+      close('B h_n', r.finalState.h, results.B_outputs.h);
+      close('B c_n', r.finalState.c, results.B_outputs.c);
+      expect(Object.keys(r.grads).sort()).toEqual(Object.keys(results.B_grads).sort());
+      for (const name of Object.keys(results.B_grads)) close(`B grad ${name}`, r.grads[name], results.B_grads[name]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('three SGD (momentum) steps match', async () => {
+    const model = await createModelFromSafetensors(readFileSync(join(dir, 'B.safetensors')));
+    try {
+      const losses: number[] = [];
+      for (let s = 0; s < B.steps; s++) losses.push(model.trainStep(batchB, B.optimizer));
+      close('B continued: losses', losses, results.B_losses);
+      const p = model.getParameters();
+      for (const name of Object.keys(results.B_params)) close(`B continued: ${name}`, p[name], results.B_params[name]);
+    } finally {
+      model.dispose();
+    }
+  });
+});
