@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The lstm-train command; the code is compiled from src/ into dist/ by `npm run build`.
+import { existsSync } from 'node:fs';
+
+const entry = new URL('../dist/cli.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('lstm-train: not built yet; run `npx -y pnpm@10.34.9 build` in the repository first\n');
+  process.exit(1);
+}
+const { main } = await import(entry.href);
+await main(process.argv.slice(2));

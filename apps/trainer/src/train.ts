@@ -1,0 +1,341 @@
+// lstm-train: character-level language model training with truncated BPTT,
+// validation, samples, loss curves and resumable checkpoints.
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import {
+  CharBatcher, CharVocab, LstmError, Rng, applyCheckpoint, createModel, decodeCheckpoint, encodeCheckpoint,
+  evaluateTokens, generateText, modelToCheckpoint, type Checkpoint, type LstmModel, type OptimizerConfig,
+} from '@lstm/wasm';
+import { lossChartSvg } from './chart.js';
+import { BUILTIN_SOURCE, builtinCorpus, readCorpus, type Corpus } from './corpus.js';
+import { UserError } from './errors.js';
+import { removePendingTemp, writeFileAtomic } from './files.js';
+import { formatDuration, makeReporter, type Reporter } from './progress.js';
+
+export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+
+/** Settings that define a run; saved in the checkpoint so --resume continues the same run. */
+export interface RunSettings {
+  steps: number;
+  hidden: number;
+  layers: number;
+  seqLength: number;
+  batchSize: number;
+  lr: number;
+  optimizer: OptimizerName;
+  clip: number;
+  seed: number;
+  valFraction: number;
+  sampleEvery: number;
+  sampleLength: number;
+  checkpointEvery: number;
+  evalEvery: number;
+}
+
+export interface TrainOptions extends RunSettings {
+  data?: string;
+  out?: string;
+  resume?: string;
+  overwrite: boolean;
+  /** Names of the options given on the command line (the others are defaults). */
+  given: Set<string>;
+}
+
+/** Settings a resumed run must keep (they change the model or the training); option name -> key. */
+const FIXED: [string, keyof RunSettings][] = [
+  ['hidden', 'hidden'], ['layers', 'layers'], ['seqLength', 'seqLength'], ['batchSize', 'batchSize'],
+  ['lr', 'lr'], ['optimizer', 'optimizer'], ['clip', 'clip'], ['seed', 'seed'], ['valFraction', 'valFraction'],
+];
+/** Settings a resumed run takes from the checkpoint unless given again. */
+const KEPT: (keyof RunSettings)[] = ['steps', 'sampleEvery', 'sampleLength', 'checkpointEvery', 'evalEvery'];
+
+const flag = (key: string) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+export const CHECKPOINT_FILE = 'model.ckpt';
+const LN2 = Math.LN2;
+const SMOOTHING = 0.02;
+/** Validation reads at most this many characters of the held-out text. */
+const MAX_VAL_CHARS = 65536;
+const TRAIN_SAMPLE_TEMPERATURE = 0.8;
+
+interface History {
+  /** [step, train bits/char, moving average] */
+  train: [number, number, number][];
+  /** [step, validation bits/char] */
+  val: [number, number][];
+}
+
+/** What lstm-train adds to a checkpoint header. */
+interface TrainState {
+  trainer: { settings: RunSettings; data: { path: string | null; name: string; crc: number; chars: number } };
+  batcher: { position: number };
+  /** Exponential moving average of the train loss (bits/char) before bias correction, and its count. */
+  smooth: { ema: number; n: number };
+  elapsedSec: number;
+  interrupted: boolean;
+  history: History;
+}
+
+export function readCheckpointFile(path: string, option: string): Checkpoint {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new UserError(`cannot read ${option} ${JSON.stringify(path)}: ${why}; give the path of a .ckpt file that lstm-train wrote`);
+  }
+  try {
+    return decodeCheckpoint(bytes);
+  } catch (e) {
+    if (!(e instanceof LstmError)) throw e;
+    const msg = e.message.replace(/^decodeCheckpoint: /, '');
+    throw new UserError(`cannot use ${option} ${JSON.stringify(path)}: ${msg}; give an intact .ckpt file that lstm-train wrote`);
+  }
+}
+
+/** Streams for validation: as many as fit up to batchSize, but never the training shape (a forward call on it would overwrite the carried training state). */
+function validationStreams(valChars: number, T: number, B: number): number {
+  const fit = Math.max(1, Math.floor((valChars - 1) / T));
+  let bv = Math.min(B, fit);
+  if (bv === B) bv = B > 1 ? B - 1 : valChars - 1 >= 2 ? 2 : 1;
+  return bv;
+}
+
+function optimizerConfig(s: RunSettings): OptimizerConfig {
+  return { type: s.optimizer, lr: s.lr, clipNorm: s.clip } as OptimizerConfig;
+}
+
+export async function train(opts: TrainOptions): Promise<number> {
+  // ---- everything is checked before anything is written ----
+  let resumed: Checkpoint | null = null;
+  let state: TrainState | null = null;
+  let settings: RunSettings = { ...opts };
+  for (const k of ['data', 'out', 'resume', 'overwrite', 'given'] as const) delete (settings as unknown as Record<string, unknown>)[k];
+  if (opts.resume !== undefined) {
+    resumed = readCheckpointFile(opts.resume, '--resume');
+    state = resumed.header as unknown as TrainState;
+    if (!state.trainer || typeof state.trainer !== 'object' || !state.batcher || !state.history || !state.smooth) {
+      throw new UserError(`--resume ${JSON.stringify(opts.resume)} has no training state (it was not written by lstm-train); it can be sampled but not resumed`);
+    }
+    const saved = state.trainer.settings;
+    for (const [name, key] of FIXED) {
+      if (opts.given.has(name) && opts[key] !== saved[key]) {
+        throw new UserError(`${flag(name)} ${opts[key]} differs from the checkpoint's ${saved[key]}; a resumed run keeps its model and training settings, so drop ${flag(name)}`);
+      }
+    }
+    settings = { ...saved };
+    for (const key of KEPT) if (opts.given.has(key)) (settings[key] as number) = opts[key] as number;
+    if (resumed.header.step >= settings.steps) {
+      throw new UserError(`the checkpoint is already at step ${resumed.header.step} of ${settings.steps}; pass --steps with a larger total to train further`);
+    }
+  }
+
+  let corpus: Corpus;
+  const dataPath = opts.data ?? (state ? state.trainer.data.path ?? undefined : undefined);
+  corpus = dataPath === undefined ? builtinCorpus() : readCorpus(dataPath);
+  if (state && corpus.crc !== state.trainer.data.crc) {
+    throw new UserError(`${corpus.path ? JSON.stringify(corpus.path) : 'the built-in corpus'} is not the text the checkpoint was trained on (its checksum differs); pass --data with the original file`);
+  }
+
+  const chars = [...corpus.text];
+  const vocab = resumed ? vocabOf(resumed, opts.resume!) : CharVocab.fromText(corpus.text);
+  const ids = vocab.encode(corpus.text, `--data ${JSON.stringify(corpus.name)}`);
+  const valChars = Math.floor(chars.length * settings.valFraction);
+  const trainIds = ids.subarray(0, ids.length - valChars);
+  const valIds = ids.subarray(ids.length - valChars, Math.min(ids.length, ids.length - valChars + MAX_VAL_CHARS));
+  const { batchSize: B, seqLength: T } = settings;
+  const need = CharBatcher.minLength(B, T);
+  if (trainIds.length < need) {
+    throw new UserError(`${corpus.path ? `--data ${JSON.stringify(corpus.path)}` : 'the corpus'} has ${trainIds.length} characters to train on` +
+      (valChars > 0 ? ` (after holding out ${valChars} for validation)` : '') +
+      `, fewer than the ${need} (--batch-size ${B} x --seq-length ${T} + 1) one batch needs; use a longer text or smaller --batch-size / --seq-length`);
+  }
+  if (settings.valFraction > 0 && valIds.length < 2) {
+    throw new UserError(`--val-fraction ${settings.valFraction} holds out only ${valIds.length} character(s) of ${chars.length}; raise --val-fraction, or set it to 0 for no validation`);
+  }
+
+  const out = resolve(opts.out ?? (opts.resume !== undefined ? dirname(opts.resume) : 'runs/train'));
+  const ckptPath = join(out, CHECKPOINT_FILE);
+  if (!resumed && existsSync(ckptPath) && !opts.overwrite) {
+    throw new UserError(`${JSON.stringify(ckptPath)} already exists; continue it with --resume ${JSON.stringify(ckptPath)}, choose another --out, or pass --overwrite to start over`);
+  }
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${JSON.stringify(out)} is a file, not a folder; choose another --out`);
+
+  // ---- the model ----
+  const V = vocab.size;
+  const model = await createModel({ inputSize: V, hiddenSize: settings.hidden, numLayers: settings.layers, outputSize: V, seed: settings.seed });
+  if (resumed) applyCheckpoint(model, resumed);
+  const batcher = new CharBatcher(trainIds, B, T, state ? state.batcher.position : 0);
+  const rng = resumed?.header.rng ? new Rng(Uint32Array.from(resumed.header.rng)) : new Rng((settings.seed ^ 0x5bd1e995) >>> 0);
+  const history: History = state ? { train: [...state.history.train], val: [...state.history.val] } : { train: [], val: [] };
+  const ema = state ? { ...state.smooth } : { ema: 0, n: 0 };
+  let smooth: number | null = ema.n > 0 ? ema.ema / (1 - (1 - SMOOTHING) ** ema.n) : null;
+  let step = resumed ? resumed.header.step : 0;
+  const priorSec = state ? state.elapsedSec : 0;
+  const optimizer = optimizerConfig(settings);
+  const Bv = validationStreams(valIds.length, T, B);
+  const dataInfo = { path: corpus.path === null ? null : resolve(corpus.path), name: corpus.name, crc: corpus.crc, chars: chars.length };
+
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new UserError(`cannot create --out ${JSON.stringify(out)}: ${(e as Error).message}`);
+  }
+
+  const log = makeReporter();
+  const write = (s: string) => log.log(s);
+  write(`lstm-train: ${resumed ? `resuming ${JSON.stringify(opts.resume)} at step ${step}` : 'new run'}; ` +
+    `${corpus.path === null ? `${corpus.name} (${BUILTIN_SOURCE})` : corpus.name}: ${chars.length.toLocaleString('en-US')} characters, ${V} distinct; ` +
+    `${trainIds.length.toLocaleString('en-US')} to train on, ${valIds.length.toLocaleString('en-US')} for validation`);
+  write(`model: ${settings.layers} x LSTM(${settings.hidden}), ${model.parameterCount.toLocaleString('en-US')} parameters; ` +
+    `${settings.optimizer} lr ${settings.lr}, clip ${settings.clip}, batch ${B} x ${T}; ${settings.steps} steps; output in ${out}`);
+
+  // ---- pieces ----
+  const validate = (): number => evaluateTokens(model, valIds, { batchSize: Bv, seqLength: T }).loss / LN2;
+  const lastVal = () => (history.val.length ? history.val[history.val.length - 1][1] : null);
+  const sample = (): string => generateText(model, vocab, rng, { length: settings.sampleLength, temperature: TRAIN_SAMPLE_TEMPERATURE });
+
+  const started = performance.now();
+  const startStep = step;
+  const elapsed = () => priorSec + (performance.now() - started) / 1000;
+  const status = () => {
+    const sec = (performance.now() - started) / 1000;
+    const done = step - startStep;
+    return {
+      step, total: settings.steps, loss: smooth, val: lastVal(),
+      charsPerSec: done > 0 ? (done * B * T) / sec : NaN,
+      etaSec: done > 0 ? ((settings.steps - step) * sec) / done : NaN,
+    };
+  };
+
+  const saveOutputs = (interrupted: boolean) => {
+    const extra: TrainState = {
+      trainer: { settings, data: dataInfo },
+      batcher: { position: batcher.position },
+      smooth: { ...ema }, elapsedSec: elapsed(), interrupted, history,
+    };
+    const ckpt = modelToCheckpoint(model, { vocab: [...vocab.chars], optimizer, step, rng, ...extra });
+    writeFileAtomic(ckptPath, encodeCheckpoint(ckpt));
+    writeCurves(out, corpus.name, settings, history);
+  };
+
+  // ---- Ctrl-C: finish the step, save, exit ----
+  let stopRequested = false;
+  const onSignal = () => {
+    if (stopRequested) {
+      // a second Ctrl-C while saving: the final file is never half-written, so just go
+      removePendingTemp();
+      process.exit(130);
+    }
+    stopRequested = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const reporter: Reporter = log;
+  try {
+    while (step < settings.steps && !stopRequested) {
+      // The carried TBPTT state restarts with the streams (each epoch) and at every checkpoint
+      // step, so that a run resumed from a checkpoint continues exactly as the unbroken run.
+      if (batcher.chunk === 0 || (settings.checkpointEvery > 0 && step % settings.checkpointEvery === 0)) model.resetState();
+      const loss = model.trainStep({ ...batcher.next(), stateful: true }, optimizer);
+      step++;
+      if (!Number.isFinite(loss)) {
+        reporter.stop();
+        throw new UserError(`training diverged at step ${step} (the loss is ${loss}); try a lower --lr or a --clip value (the last checkpoint is kept)`);
+      }
+      const bpc = loss / LN2;
+      // bias-corrected, as Adam's moments: the average of the recent steps from the first step on
+      ema.ema = (1 - SMOOTHING) * ema.ema + SMOOTHING * bpc;
+      ema.n++;
+      smooth = ema.ema / (1 - (1 - SMOOTHING) ** ema.n);
+      history.train.push([step, bpc, smooth]);
+      const last = step === settings.steps;
+      const evalNow = valIds.length >= 2 && ((settings.evalEvery > 0 && step % settings.evalEvery === 0) || last);
+      if (evalNow) history.val.push([step, validate()]);
+      if (settings.sampleEvery > 0 && step % settings.sampleEvery === 0) {
+        reporter.log(`--- sample at step ${step} (temperature ${TRAIN_SAMPLE_TEMPERATURE}) ---\n${sample()}\n---`);
+      }
+      if ((settings.checkpointEvery > 0 && step % settings.checkpointEvery === 0) || last) saveOutputs(false);
+      reporter.update(status(), evalNow || last);
+      // let signals in
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  if (stopRequested) {
+    saveOutputs(true);
+    reporter.stop();
+    process.stderr.write(`\nlstm-train: stopped at step ${step}; saved ${ckptPath}. Continue with: lstm-train --resume ${ckptPath}\n`);
+    model.dispose();
+    return 130;
+  }
+  reporter.stop();
+
+  const s = status();
+  const totalSec = elapsed();
+  const finalVal = lastVal();
+  const lines = [
+    '',
+    `done: step ${step} in ${formatDuration(totalSec)} (${totalSec.toFixed(1)} s${priorSec > 0 ? ' over all sessions' : ''}), ` +
+      `${Math.round(s.charsPerSec).toLocaleString('en-US')} char/s; train loss ${smooth?.toFixed(3)} bpc` +
+      (finalVal !== null ? `; validation ${finalVal.toFixed(3)} bits/char` : ''),
+    `checkpoint: ${ckptPath}`,
+    `curves: ${join(out, 'loss.csv')}, ${join(out, 'loss.svg')}`,
+    `samples (temperature ${TRAIN_SAMPLE_TEMPERATURE}):`,
+    sample(),
+    `more: lstm-train sample --checkpoint ${ckptPath} --length 500`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  model.dispose();
+  return 0;
+}
+
+function vocabOf(ckpt: Checkpoint, path: string): CharVocab {
+  try {
+    return new CharVocab(ckpt.header.vocab);
+  } catch (e) {
+    throw new UserError(`${JSON.stringify(path)} has no usable vocabulary (${(e as Error).message}); it was not trained on text by lstm-train`);
+  }
+}
+
+function writeCurves(out: string, name: string, s: RunSettings, h: History): void {
+  const val = new Map(h.val);
+  const rows = ['step,train_bpc,train_bpc_smoothed,val_bpc'];
+  for (const [step, bpc, sm] of h.train) rows.push(`${step},${bpc},${sm},${val.get(step) ?? ''}`);
+  writeFileAtomic(join(out, 'loss.csv'), rows.join('\n') + '\n');
+  const svg = lossChartSvg({
+    title: `${name.length > 32 ? name.slice(0, 32) + '...' : name}: ${s.layers} x LSTM(${s.hidden}), batch ${s.batchSize} x ${s.seqLength}, ${s.optimizer} lr ${s.lr}`,
+    train: h.train.map(([a, b]) => [a, b]),
+    trainSmooth: h.train.map(([a, , c]) => [a, c]),
+    val: h.val,
+  });
+  writeFileAtomic(join(out, 'loss.svg'), svg);
+}
+
+export async function sampleCommand(o: { checkpoint: string; prompt: string; length: number; temperature: number; topK: number; seed: number }): Promise<number> {
+  const ckpt = readCheckpointFile(o.checkpoint, '--checkpoint');
+  const vocab = vocabOf(ckpt, o.checkpoint);
+  try {
+    vocab.encode(o.prompt, 'the --prompt');
+  } catch (e) {
+    const chars = vocab.chars.map((c) => (c === '\n' ? '\\n' : c)).join('');
+    throw new UserError(`${(e as Error).message}; use only characters the model was trained on: ${chars.length > 120 ? chars.slice(0, 120) + '...' : chars}`);
+  }
+  const m = ckpt.header.model;
+  const model: LstmModel = await createModel({ inputSize: m.inputSize, hiddenSize: m.hiddenSize, numLayers: m.numLayers, outputSize: m.outputSize });
+  applyCheckpoint(model, ckpt);
+  const rng = new Rng(o.seed);
+  process.stdout.write(o.prompt);
+  generateText(model, vocab, rng, {
+    prompt: o.prompt, length: o.length, temperature: o.temperature, topK: o.topK,
+    onText: (ch) => process.stdout.write(ch),
+  });
+  process.stdout.write('\n');
+  model.dispose();
+  return 0;
+}
