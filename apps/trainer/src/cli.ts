@@ -6,9 +6,10 @@ import { sampleCommand, train, type OptimizerName, type TrainOptions } from './t
 
 function int(min: number, max: number) {
   return (v: string): number => {
+    // commander puts "option '--x <n>' argument 'v' is invalid." before this text
     const n = Number(v);
     if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}.`);
+      throw new InvalidArgumentError(`It must be an integer from ${min} to ${max}.`);
     }
     return n;
   };
@@ -18,7 +19,7 @@ function float(min: number, max: number, minOpen = false) {
   return (v: string): number => {
     const n = Number(v);
     if (v.trim() === '' || !Number.isFinite(n) || n > max || (minOpen ? n <= min : n < min)) {
-      throw new InvalidArgumentError(`expected a number ${minOpen ? 'above' : 'from'} ${min} ${minOpen ? 'up to' : 'to'} ${max}.`);
+      throw new InvalidArgumentError(`It must be a number ${minOpen ? 'above' : 'from'} ${min} ${minOpen ? 'up to' : 'to'} ${max}.`);
     }
     return n;
   };
@@ -35,6 +36,7 @@ function program(): Command {
   const p = new Command('lstm-train');
   p.description('Train a character-level LSTM language model on a text file (by default on a built-in corpus of English first names), resume it, and sample from it.')
     .showSuggestionAfterError(false)
+    .enablePositionalOptions() // the sample command's --seed is its own, not the trainer's
     .configureOutput({
       // commander's own errors (unknown option, bad number): one line, with what to do
       outputError: (str, write) => {
