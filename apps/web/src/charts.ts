@@ -82,6 +82,8 @@ export class LossChart {
     const losses = all.map((p) => p.loss).filter(Number.isFinite).sort((a, b) => a - b);
     let lo = losses[0], hi = losses[Math.min(losses.length - 1, Math.floor(losses.length * 0.995))];
     if (all.length < 20) hi = losses[losses.length - 1];
+    // every validation point stays in view (there are few, and their rise is the news)
+    for (const p of this.val) if (Number.isFinite(p.loss)) hi = Math.max(hi, p.loss);
     const m = (hi - lo) * 0.08 || 0.1;
     lo = Math.max(0, lo - m); hi = hi + m;
     const X = (s: number) => pad.l + (s / maxStep) * pw;

@@ -129,8 +129,14 @@ function corpusChoice(): string {
   return (document.querySelector('input[name="corpus"]:checked') as Input | null)?.value ?? 'custom';
 }
 
+/** A prompt that suits each built-in text, unless the person typed their own. */
+const DEFAULT_PROMPTS: Record<string, string> = { sonnets: 'Shall I ', names: '' };
+let promptTouched = false;
+$('prompt').addEventListener('input', () => { promptTouched = true; });
+
 function chooseCorpus(): void {
   const builtin = BUILTINS.find((c) => c.id === corpusChoice());
+  if (builtin && !promptTouched) { ($('prompt') as Input).value = DEFAULT_PROMPTS[builtin.id] ?? ''; pushLive(); }
   if (builtin) {
     if (!textArea.readOnly) customText = textArea.value;
     textArea.value = builtin.text;
@@ -188,9 +194,7 @@ $('start').addEventListener('click', async () => {
   const bad = checkBeforeTraining(s, textArea.value, true);
   if (bad) { showMessage(bad); return; }
   hideMessage();
-  chart.clear();
-  lastStep = 0;
-  speed = 0;
+  resetProgress();
   const r = await ask({ type: 'start', text: textArea.value, settings: s, seed: (Math.random() * 2 ** 32) >>> 0 });
   if (r) { suggestInspectText(); }
 });
@@ -215,6 +219,16 @@ function fmtTime(ms: number): string {
 }
 
 let speed = 0;
+let best = { loss: Infinity, step: 0 };
+function resetProgress(): void {
+  chart.clear();
+  lastStep = 0;
+  speed = 0;
+  best = { loss: Infinity, step: 0 };
+  $('stat-best').textContent = '';
+  $('overfit').hidden = true;
+  for (const id of ['stat-step', 'stat-loss', 'stat-val', 'stat-speed', 'stat-time']) $(id).textContent = '–';
+}
 function onProgress(p: Progress): void {
   lastStep = p.step;
   $('stat-step').textContent = p.step.toLocaleString('en');
@@ -225,6 +239,16 @@ function onProgress(p: Progress): void {
   if (p.valLoss !== undefined && Number.isFinite(p.valLoss)) {
     $('stat-val').textContent = p.valLoss.toFixed(3);
     chart.addVal({ step: p.step, loss: p.valLoss });
+    if (p.valLoss < best.loss) best = { loss: p.valLoss, step: p.step };
+    $('stat-best').textContent = `best ${best.loss.toFixed(3)} at step ${best.step.toLocaleString('en')}`;
+    const note = $('overfit');
+    const rising = p.valLoss > best.loss + 0.15 && p.step > best.step;
+    note.hidden = !rising;
+    if (rising) {
+      note.textContent = `The validation loss has risen since step ${best.step.toLocaleString('en')} (best ${best.loss.toFixed(3)}) ` +
+        'while the training loss keeps falling: the model is memorising this text instead of learning what generalises (overfitting). ' +
+        'Stop here, or train on more text or a smaller model.';
+    }
   }
   if (p.charsPerSec > 0) {
     speed = speed > 0 ? 0.8 * speed + 0.2 * p.charsPerSec : p.charsPerSec;
@@ -511,7 +535,7 @@ $('load-file').addEventListener('change', async (ev) => {
   const bytes = new Uint8Array(await file.arrayBuffer());
   const r = await ask({ type: 'load', bytes, name: file.name }, [bytes.buffer]);
   if (r) {
-    chart.clear();
+    resetProgress();
     showMessage(`Loaded ${file.name}.`, 'info');
     if (model?.settings) {
       // show the model's sizes in the settings, so Resume continues with them
@@ -524,7 +548,6 @@ $('load-file').addEventListener('change', async (ev) => {
     }
     lastStep = model?.step ?? 0;
     $('stat-step').textContent = lastStep.toLocaleString('en');
-    for (const id of ['stat-loss', 'stat-val', 'stat-speed', 'stat-time']) $(id).textContent = '–';
     if (inspectText.value.trim() === '' || inspectText.dataset.auto === '1') suggestInspectText();
   }
 });

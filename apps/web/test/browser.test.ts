@@ -185,6 +185,9 @@ describe('browser demo', () => {
     await setSettings({ hidden: '1024', layers: '4', seq: '512', batch: '512' });
     await page.click('#start');
     await expectMessage(/too large for a page/);
+    await setSettings({ seq: '32', batch: '16' });
+    await page.click('#start');
+    await expectMessage(/million parameters/);
 
     // nothing was started by any of that
     expect(await page.getAttribute('#status', 'data-state')).toBe('idle');
