@@ -5,19 +5,47 @@ import { capabilities, isNode } from './capabilities.js';
 import { startThreads, type Threads } from './threads.js';
 import { Rng } from './rng.js';
 import {
-  Arena, DESCRIPTOR_VERSION, HEADER_SLOTS, JOB, LAYER_SLOTS, LS, OPT_KIND, S,
+  Arena, CELL_KIND, DESCRIPTOR_VERSION, HEADER_SLOTS, JOB, LAYER_SLOTS, LOSS_KIND, LS, OPT_KIND, S,
   layoutParams, layoutWorkspace, parameterSpecs,
-  type Dims, type ParamBlock, type TensorSpec, type Workspace,
+  type CellType, type Dims, type LossType, type ParamBlock, type TensorSpec, type Workspace,
 } from './layout.js';
+
+export type { CellType, LossType } from './layout.js';
 
 export interface ModelConfig {
   /** Features per time step; with token input, the vocabulary size. */
   inputSize: number;
   hiddenSize: number;
-  /** Stacked LSTM layers (default 1). */
+  /** Stacked recurrent layers (default 1). */
   numLayers?: number;
-  /** Classes of the softmax head. */
+  /** Classes of the softmax head, or outputs of the regression head. */
   outputSize: number;
+  /**
+   * The recurrent cell (default 'lstm'): 'lstm' (nn.LSTM), 'gru' (nn.GRU: gates r, z, n,
+   * the reset gate applied to W_hn h + b_hn) or 'rnn' (nn.RNN with tanh). Parameters are
+   * named after a PyTorch module attribute of that name: 'gru.weight_ih_l0' [3H, X], ...
+   */
+  cell?: CellType;
+  /**
+   * LSTM only: peephole connections, diagonal weights from c_{t-1} to the input and
+   * forget gates and from c_t to the output gate, as parameters 'lstm.weight_ci_l{k}',
+   * 'lstm.weight_cf_l{k}', 'lstm.weight_co_l{k}' [H] each (default false).
+   */
+  peepholes?: boolean;
+  /**
+   * The loss and the shape of `targets` (default 'crossEntropy'):
+   * - 'crossEntropy': softmax cross-entropy on every step; targets Int32Array [T, B] class ids
+   *   (language models);
+   * - 'crossEntropyLast': softmax cross-entropy on each sequence's last step; targets
+   *   Int32Array [B] (classification of whole sequences);
+   * - 'mse': mean squared error of the linear head on every step; targets Float32Array
+   *   [T, B, outputSize] (time series regression);
+   * - 'mseLast': mean squared error on each sequence's last step; targets Float32Array
+   *   [B, outputSize].
+   * The mean runs over the positions that take part (and, for MSE, the outputSize values
+   * of each, as torch.nn.MSELoss); with `lengths`, over each sequence's own steps.
+   */
+  loss?: LossType;
   /** Seed of the initialisation (default 1). */
   seed?: number;
   /**
@@ -37,20 +65,36 @@ export interface ModelConfig {
   wasm?: WasmSource;
 }
 
-/** Hidden and cell state, each [numLayers, batchSize, hiddenSize]. */
+/**
+ * Hidden and cell state, each [numLayers, batchSize, hiddenSize]. GRU and RNN have no
+ * cell state: their `c` is empty (length 0).
+ */
 export interface State { h: Float32Array; c: Float32Array }
+/** An initial state: { h, c } for the LSTM, { h } for GRU and RNN. */
+export interface InitialState { h: Float32Array; c?: Float32Array }
 
 export interface Batch {
   /** Dense input, time-major [seqLength, batchSize, inputSize]. */
   inputs?: Float32Array;
   /** Token input, [seqLength, batchSize] ids in [0, inputSize). */
   tokens?: Int32Array;
-  /** [seqLength, batchSize] class ids in [0, outputSize). */
-  targets: Int32Array;
+  /**
+   * What the loss compares with (see ModelConfig.loss): [seqLength, batchSize] class ids
+   * in [0, outputSize) by default; [batchSize] ids for 'crossEntropyLast'; Float32Array
+   * [seqLength, batchSize, outputSize] for 'mse', [batchSize, outputSize] for 'mseLast'.
+   */
+  targets: Int32Array | Float32Array;
   seqLength: number;
   batchSize: number;
+  /**
+   * Sequences of different lengths in one batch: [batchSize] lengths in [1, seqLength].
+   * Steps t >= lengths[b] are padding: they take no part in the loss or the gradients, a
+   * sequence's "last step" is lengths[b] - 1, and its final state is the state there.
+   * Absent: every sequence has seqLength steps.
+   */
+  lengths?: Int32Array;
   /** Initial state; zeros when absent (unless `stateful`). */
-  initialState?: State;
+  initialState?: InitialState;
   /**
    * Truncated BPTT: start from the final state the previous stateful call of the
    * same (seqLength, batchSize) left, and leave this call's final state for the next.
@@ -58,10 +102,10 @@ export interface Batch {
   stateful?: boolean;
 }
 
-export type ForwardInput = Omit<Batch, 'targets'> & { targets?: Int32Array };
+export type ForwardInput = Omit<Batch, 'targets'> & { targets?: Int32Array | Float32Array };
 
 export interface GradientResult {
-  /** Mean cross-entropy over all seqLength * batchSize positions. */
+  /** The mean loss (ModelConfig.loss) over the positions that take part. */
   loss: number;
   /** Same names and layouts as getParameters(). */
   grads: Record<string, Float32Array>;
@@ -69,11 +113,20 @@ export interface GradientResult {
   inputGrad?: Float32Array;
   initialStateGrad: State;
   finalState: State;
-  /** [seqLength, batchSize, outputSize] */
+  /** The head's outputs, [seqLength, batchSize, outputSize] (logits, or predictions for MSE). */
   logits: Float32Array;
+  /** The head's outputs at each sequence's last step (lengths[b] - 1, or seqLength - 1), [batchSize, outputSize]. */
+  lastOutputs: Float32Array;
 }
 
-export interface ForwardResult { logits: Float32Array; finalState: State; loss?: number }
+export interface ForwardResult {
+  /** The head's outputs, [seqLength, batchSize, outputSize] (logits, or predictions for MSE). */
+  logits: Float32Array;
+  /** The head's outputs at each sequence's last step, [batchSize, outputSize]. */
+  lastOutputs: Float32Array;
+  finalState: State;
+  loss?: number;
+}
 
 interface OptimizerCommon { lr: number; weightDecay?: number; /** clip gradients to this global L2 norm */ clipNorm?: number }
 /** torch.optim semantics and defaults. */
@@ -109,8 +162,19 @@ export async function createModel(config: ModelConfig): Promise<LstmModel> {
     L: checkInt(where, 'numLayers', config.numLayers ?? 1, 1, 64),
     V: checkInt(where, 'outputSize', config.outputSize, 1, MAX_SIZE),
   };
+  const cell = config.cell ?? 'lstm';
+  if (typeof cell !== 'string' || !(cell in CELL_KIND)) throw new LstmError(`${where}: cell must be one of ${Object.keys(CELL_KIND).join(', ')}, got ${describe(cell)}`);
+  const peepholes = config.peepholes ?? false;
+  if (typeof peepholes !== 'boolean') throw new LstmError(`${where}: peepholes must be true or false, got ${describe(peepholes)}`);
+  if (peepholes && cell !== 'lstm') throw new LstmError(`${where}: peepholes are an option of the LSTM cell only, not of cell '${cell}'`);
+  const loss = config.loss ?? 'crossEntropy';
+  if (typeof loss !== 'string' || !(loss in LOSS_KIND)) throw new LstmError(`${where}: loss must be one of ${Object.keys(LOSS_KIND).join(', ')}, got ${describe(loss)}`);
+  dims.cell = cell; dims.peepholes = peepholes; dims.loss = loss;
   const seed = checkInt(where, 'seed', config.seed ?? 1, 0, 2 ** 32 - 1);
-  const forgetBias = config.forgetBias === null ? null : checkNumber(where, 'forgetBias', config.forgetBias ?? 1, -1e6, 1e6);
+  if (cell !== 'lstm' && config.forgetBias !== undefined && config.forgetBias !== null) {
+    throw new LstmError(`${where}: forgetBias sets the LSTM's forget-gate bias; cell '${cell}' has no forget gate`);
+  }
+  const forgetBias = cell !== 'lstm' || config.forgetBias === null ? null : checkNumber(where, 'forgetBias', config.forgetBias ?? 1, -1e6, 1e6);
   const caps = await capabilities();
   if (!caps.simd) {
     throw new LstmError(`${where}: this runtime has no WebAssembly SIMD; @lstm/wasm needs Node >= 16.4, Chrome >= 91, Firefox >= 89 or Safari >= 16.4`);
@@ -141,6 +205,12 @@ export class LstmModel {
   readonly hiddenSize: number;
   readonly numLayers: number;
   readonly outputSize: number;
+  /** The recurrent cell. */
+  readonly cell: CellType;
+  /** LSTM peephole connections. */
+  readonly peepholes: boolean;
+  /** The loss, which decides the shape of targets. */
+  readonly loss: LossType;
   readonly parameterCount: number;
   private k: Kernels | null;
   private readonly dims: Dims;
@@ -154,6 +224,8 @@ export class LstmModel {
   private i32v!: Int32Array;
   private optType: OptimizerState['type'] = 'none';
   private optStep = 0;
+  /** the lengths of the last prepared batch, or null (every sequence has T steps) */
+  private lengths: Int32Array | null = null;
   private threadPool: Threads | null = null;
   private readonly maxBytes: number;
   // a browser page's main thread may not block (Atomics.wait); workers and Node may
@@ -165,6 +237,7 @@ export class LstmModel {
     this.maxBytes = maxBytes;
     this.dims = dims;
     this.inputSize = dims.X; this.hiddenSize = dims.H; this.numLayers = dims.L; this.outputSize = dims.V;
+    this.cell = dims.cell ?? 'lstm'; this.peepholes = dims.peepholes ?? false; this.loss = dims.loss ?? 'crossEntropy';
     this.specs = parameterSpecs(dims);
     this.arena = new Arena(kernels.heap_base());
     this.pb = layoutParams(this.arena, dims);
@@ -174,9 +247,17 @@ export class LstmModel {
     this.initParameters(seed, forgetBias);
   }
 
-  /** The configuration, as createModel would take it back. */
-  get config(): Required<Omit<ModelConfig, 'wasm' | 'seed' | 'forgetBias' | 'threads' | 'relaxedSimd'>> {
-    return { inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers, outputSize: this.outputSize };
+  /**
+   * The configuration, as createModel would take it back. cell, peepholes and loss
+   * appear only when they are not the defaults (an LSTM language model's config has
+   * just the four sizes).
+   */
+  get config(): Required<Pick<ModelConfig, 'inputSize' | 'hiddenSize' | 'numLayers' | 'outputSize'>> & Pick<ModelConfig, 'cell' | 'peepholes' | 'loss'> {
+    const c: ReturnType<() => LstmModel['config']> = { inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers, outputSize: this.outputSize };
+    if (this.cell !== 'lstm') c.cell = this.cell;
+    if (this.peepholes) c.peepholes = true;
+    if (this.loss !== 'crossEntropy') c.loss = this.loss;
+    return c;
   }
 
   /** Threads that share each step (1 without shared memory). */
@@ -260,17 +341,20 @@ export class LstmModel {
     const { T, B } = ws;
     const { L, H, X, V } = this.dims;
     const stateLen = B * H;
-    const initialStateGrad = { h: new Float32Array(L * stateLen), c: new Float32Array(L * stateLen) };
+    const lstm = this.cell === 'lstm';
+    const initialStateGrad = { h: new Float32Array(L * stateLen), c: new Float32Array(lstm ? L * stateLen : 0) };
     for (let l = 0; l < L; l++) {
       initialStateGrad.h.set(f.subarray(ws.layers[l].DH0 / 4, ws.layers[l].DH0 / 4 + stateLen), l * stateLen);
-      initialStateGrad.c.set(f.subarray(ws.layers[l].DC / 4, ws.layers[l].DC / 4 + stateLen), l * stateLen);
+      if (lstm) initialStateGrad.c.set(f.subarray(ws.layers[l].DC / 4, ws.layers[l].DC / 4 + stateLen), l * stateLen);
     }
+    const logits = f.slice(ws.logits / 4, ws.logits / 4 + T * B * V);
     const result: GradientResult = {
       loss,
       grads: this.readTensors(this.pb.grads),
       initialStateGrad,
       finalState: this.readFinalState(ws),
-      logits: f.slice(ws.logits / 4, ws.logits / 4 + T * B * V),
+      logits,
+      lastOutputs: this.lastOutputs(logits, T, B),
     };
     if (batch.inputs) result.inputGrad = f.slice(ws.inputGrad / 4, ws.inputGrad / 4 + T * B * X);
     return result;
@@ -303,39 +387,85 @@ export class LstmModel {
     const k = this.kernels(where);
     const loss = this.call(where, () => k.run(this.pb.desc, input.targets !== undefined ? JOB.forwardLoss : JOB.forward, this.canWait));
     const f = this.f32();
-    const out: ForwardResult = {
-      logits: f.slice(ws.logits / 4, ws.logits / 4 + ws.T * ws.B * this.dims.V),
-      finalState: this.readFinalState(ws),
-    };
+    const logits = f.slice(ws.logits / 4, ws.logits / 4 + ws.T * ws.B * this.dims.V);
+    const out: ForwardResult = { logits, lastOutputs: this.lastOutputs(logits, ws.T, ws.B), finalState: this.readFinalState(ws) };
     if (input.targets !== undefined) out.loss = loss;
     return out;
   }
 
   /**
-   * Generation: feed one token per stream (batch = tokens.length), carrying the
-   * state inside the model from call to call. Returns the logits [batch, outputSize].
-   * resetState() starts over from zeros.
+   * One time step, carrying the state inside the model from call to call (generation,
+   * and running a time series on). A Float32Array is dense input [batch, inputSize]
+   * (batch = length / inputSize); any other array of numbers is one token id per stream
+   * (batch = its length). Returns the head's outputs [batch, outputSize]. resetState()
+   * starts over from zeros.
    */
-  step(tokens: ArrayLike<number>): Float32Array {
+  step(input: ArrayLike<number>): Float32Array {
     const where = 'step';
     this.kernels(where);
-    const B = checkInt(where, 'tokens.length', tokens?.length, 1, MAX_SIZE);
-    const ids = tokens instanceof Int32Array ? tokens : Int32Array.from(tokens);
-    const ws = this.prepare(where, { tokens: ids, seqLength: 1, batchSize: B, stateful: true }, false);
+    let ws: Workspace;
+    if (input instanceof Float32Array) {
+      const X = this.dims.X;
+      if (input.length === 0 || input.length % X !== 0) {
+        throw new LstmError(`${where}: dense input must be a Float32Array [batch, inputSize=${X}], a whole number of rows of ${X}; got ${input.length} values`);
+      }
+      const B = checkInt(where, 'batch', input.length / X, 1, MAX_SIZE);
+      ws = this.prepare(where, { inputs: input, seqLength: 1, batchSize: B, stateful: true }, false);
+    } else {
+      const B = checkInt(where, 'tokens.length', input?.length, 1, MAX_SIZE);
+      const ids = input instanceof Int32Array ? input : Int32Array.from(input);
+      ws = this.prepare(where, { tokens: ids, seqLength: 1, batchSize: B, stateful: true }, false);
+    }
     const k = this.kernels(where);
     this.call(where, () => k.run(this.pb.desc, JOB.forward, this.canWait));
-    return this.f32().slice(ws.logits / 4, ws.logits / 4 + B * this.dims.V);
+    return this.f32().slice(ws.logits / 4, ws.logits / 4 + ws.B * this.dims.V);
+  }
+
+  /**
+   * Forecasts a time series by feeding the model's own predictions back as inputs
+   * (needs outputSize = inputSize, a model that predicts its next input). Starts from
+   * zero state, runs `history` ([T, batchSize, inputSize], time-major) through step(),
+   * then predicts `steps` more steps. Returns [steps, batchSize, outputSize]: the
+   * prediction after the history, then the prediction from that one, and so on. The
+   * carried state of this batch size is left where the last step left it, so
+   * step(lastPrediction) continues the forecast.
+   */
+  forecast(history: Float32Array, steps: number, batchSize = 1): Float32Array {
+    const where = 'forecast';
+    this.kernels(where);
+    const { X, V } = this.dims;
+    if (X !== V) throw new LstmError(`${where}: forecasting feeds predictions back as inputs, so outputSize (${V}) must equal inputSize (${X})`);
+    const B = checkInt(where, 'batchSize', batchSize, 1, MAX_SIZE);
+    const n = checkInt(where, 'steps', steps, 1, MAX_SIZE);
+    if (!(history instanceof Float32Array) || history.length === 0 || history.length % (B * X) !== 0) {
+      throw new LstmError(`${where}: history must be a Float32Array [T >= 1, batchSize=${B}, inputSize=${X}], got ${describe(history)}`);
+    }
+    checkFloats(where, 'history', history, history.length, `[T, batchSize=${B}, inputSize=${X}]`);
+    const T = history.length / (B * X);
+    this.zeroState(this.workspace(where, 1, B));
+    let pred: Float32Array = new Float32Array(0);
+    for (let t = 0; t < T; t++) pred = this.step(history.subarray(t * B * X, (t + 1) * B * X));
+    const out = new Float32Array(n * B * V);
+    out.set(pred, 0);
+    for (let i = 1; i < n; i++) {
+      pred = this.step(pred);
+      out.set(pred, i * B * V);
+    }
+    return out;
   }
 
   /** Zeros the carried state of every shape (stateful training and step()). */
   resetState(): void {
     this.kernels('resetState');
+    for (const ws of this.shapes.values()) this.zeroState(ws);
+  }
+
+  /** Zeros the initial-state slots of one shape. */
+  private zeroState(ws: Workspace): void {
     const f = this.f32();
-    for (const ws of this.shapes.values()) {
-      for (const l of ws.layers) {
-        f.fill(0, l.HS / 4, l.HS / 4 + ws.B * this.dims.H);
-        f.fill(0, l.CS / 4, l.CS / 4 + ws.B * this.dims.H);
-      }
+    for (const l of ws.layers) {
+      f.fill(0, l.HS / 4, l.HS / 4 + ws.B * this.dims.H);
+      if (l.CS) f.fill(0, l.CS / 4, l.CS / 4 + ws.B * this.dims.H);
     }
   }
 
@@ -407,11 +537,7 @@ export class LstmModel {
     this.reserve(where, arena.end);
     this.arena = arena;
     // memory from grow is zero, but a restarted arena reuses old bytes: zero the state slots
-    const f = this.f32();
-    for (const l of ws.layers) {
-      f.fill(0, l.HS / 4, l.HS / 4 + B * this.dims.H);
-      f.fill(0, l.CS / 4, l.CS / 4 + B * this.dims.H);
-    }
+    this.zeroState(ws);
     this.shapes.set(key, ws);
     return ws;
   }
@@ -428,38 +554,70 @@ export class LstmModel {
     if (hasInputs === hasTokens) throw new LstmError(`${where}: give exactly one of inputs (Float32Array [T, B, X]) or tokens (Int32Array [T, B])`);
     if (hasInputs) checkFloats(where, 'inputs', batch.inputs, rows * X, `[seqLength=${T}, batchSize=${B}, inputSize=${X}]`);
     else checkIds(where, 'tokens', batch.tokens, rows, X, `[seqLength=${T}, batchSize=${B}] (ids in [0, inputSize=${X}))`);
+    const lengths = batch.lengths;
+    if (lengths !== undefined) {
+      if (!(lengths instanceof Int32Array)) throw new LstmError(`${where}: lengths must be an Int32Array [batchSize=${B}], got ${describe(lengths)}`);
+      if (lengths.length !== B) throw new LstmError(`${where}: lengths must have ${B} values [batchSize=${B}], one per sequence, got ${lengths.length}`);
+      for (let b = 0; b < B; b++) {
+        if (lengths[b] < 1 || lengths[b] > T) {
+          throw new LstmError(`${where}: lengths[${b}] is ${lengths[b]}; every length must be in [1, seqLength=${T}]`);
+        }
+      }
+    }
+    const loss = this.loss;
     if (needTargets || batch.targets !== undefined) {
-      if (batch.targets === undefined) throw new LstmError(`${where}: targets (Int32Array [seqLength, batchSize]) is required`);
-      checkIds(where, 'targets', batch.targets, rows, V, `[seqLength=${T}, batchSize=${B}] (ids in [0, outputSize=${V}))`);
+      const tg = batch.targets;
+      if (loss === 'crossEntropy') {
+        if (tg === undefined) throw new LstmError(`${where}: targets (Int32Array [seqLength, batchSize]) is required`);
+        checkIds(where, 'targets', tg, rows, V, `[seqLength=${T}, batchSize=${B}] (ids in [0, outputSize=${V}))`);
+      } else if (loss === 'crossEntropyLast') {
+        if (tg === undefined) throw new LstmError(`${where}: targets (Int32Array [batchSize], one class per sequence) is required`);
+        checkIds(where, 'targets', tg, B, V, `[batchSize=${B}] (one class per sequence, ids in [0, outputSize=${V}))`);
+      } else if (loss === 'mse') {
+        if (tg === undefined) throw new LstmError(`${where}: targets (Float32Array [seqLength, batchSize, outputSize]) is required`);
+        checkFloats(where, 'targets', tg, rows * V, `[seqLength=${T}, batchSize=${B}, outputSize=${V}] (loss 'mse')`);
+      } else {
+        if (tg === undefined) throw new LstmError(`${where}: targets (Float32Array [batchSize, outputSize]) is required`);
+        checkFloats(where, 'targets', tg, B * V, `[batchSize=${B}, outputSize=${V}] (loss 'mseLast': one target per sequence)`);
+      }
     }
     const st = batch.initialState;
+    const lstm = this.cell === 'lstm';
     if (st !== undefined) {
-      if (st === null || typeof st !== 'object') throw new LstmError(`${where}: initialState must be { h, c }, got ${describe(st)}`);
+      const want = lstm ? '{ h, c }' : '{ h }';
+      if (st === null || typeof st !== 'object') throw new LstmError(`${where}: initialState must be ${want}, got ${describe(st)}`);
       const shape = `[numLayers=${L}, batchSize=${B}, hiddenSize=${H}]`;
       checkFloats(where, 'initialState.h', st.h, L * B * H, shape);
-      checkFloats(where, 'initialState.c', st.c, L * B * H, shape);
+      if (lstm) checkFloats(where, 'initialState.c', st.c, L * B * H, shape);
+      else if (st.c !== undefined) throw new LstmError(`${where}: initialState.c: a ${this.cell.toUpperCase()} has no cell state; give initialState as { h }`);
     }
     const ws = this.workspace(where, T, B);
     const f = this.f32(), i = this.i32();
     if (hasInputs) f.set(batch.inputs!, ws.inputs / 4);
     else i.set(batch.tokens!, ws.inputs / 4);
-    if (batch.targets !== undefined) i.set(batch.targets, ws.targets / 4);
+    if (batch.targets instanceof Int32Array) i.set(batch.targets, ws.targets / 4);
+    else if (batch.targets !== undefined) f.set(batch.targets, ws.targets / 4);
+    if (lengths) i.set(lengths, ws.lengths / 4);
+    this.lengths = lengths ?? null;
     const stateLen = B * H;
     for (let l = 0; l < L; l++) {
       const hs = ws.layers[l].HS / 4, cs = ws.layers[l].CS / 4;
       if (st) {
         f.set(st.h.subarray(l * stateLen, (l + 1) * stateLen), hs);
-        f.set(st.c.subarray(l * stateLen, (l + 1) * stateLen), cs);
+        if (lstm) f.set(st.c!.subarray(l * stateLen, (l + 1) * stateLen), cs);
       } else if (!batch.stateful) {
         f.fill(0, hs, hs + stateLen);
-        f.fill(0, cs, cs + stateLen);
+        if (lstm) f.fill(0, cs, cs + stateLen);
       }
     }
-    this.writeDescriptor(ws, hasTokens, hasInputs, batch.stateful === true);
+    // positions that take part in the loss
+    const last = loss === 'mseLast' || loss === 'crossEntropyLast';
+    const count = last ? B : lengths ? lengths.reduce((a, n) => a + n, 0) : rows;
+    this.writeDescriptor(ws, hasTokens, hasInputs, batch.stateful === true, lengths !== undefined, count);
     return ws;
   }
 
-  private writeDescriptor(ws: Workspace, tokens: boolean, wantInputGrad: boolean, carry: boolean): void {
+  private writeDescriptor(ws: Workspace, tokens: boolean, wantInputGrad: boolean, carry: boolean, lengths: boolean, count: number): void {
     const d = this.pb.desc / 4, i = this.i32();
     const { L, X, H, V } = this.dims;
     const spec = (name: string) => this.specs.find((s) => s.name === name)!.offset * 4;
@@ -476,11 +634,19 @@ export class LstmModel {
     i[d + S.CTL] = this.pb.ctl;
     i[d + S.ROW_LOSS] = ws.rowLoss;
     i[d + S.THREADS] = ws.T * ws.B >= MIN_ROWS_PER_THREAD * this.threads ? this.threads : 1;
+    i[d + S.CELL] = CELL_KIND[this.cell];
+    i[d + S.LOSS_KIND] = LOSS_KIND[this.loss];
+    i[d + S.LENGTHS] = lengths ? ws.lengths : 0;
+    i[d + S.LOSS_COUNT] = count;
     for (let l = 0; l < L; l++) {
       const base = d + HEADER_SLOTS + l * LAYER_SLOTS;
       const lw = ws.layers[l];
       for (const [name, s] of Object.entries(LS)) i[base + s] = lw[name as keyof typeof LS];
-      const p = (what: string) => spec(`lstm.${what}_l${l}`);
+      const p = (what: string) => spec(`${this.cell}.${what}_l${l}`);
+      if (this.peepholes) {
+        // w_ci, w_cf, w_co are contiguous: one [3H] block
+        i[base + LS.PEEP] = this.pb.params + p('weight_ci'); i[base + LS.DPEEP] = this.pb.grads + p('weight_ci');
+      }
       i[base + LS.W_IH] = this.pb.params + p('weight_ih'); i[base + LS.W_HH] = this.pb.params + p('weight_hh');
       i[base + LS.B_IH] = this.pb.params + p('bias_ih'); i[base + LS.B_HH] = this.pb.params + p('bias_hh');
       i[base + LS.DW_IH] = this.pb.grads + p('weight_ih'); i[base + LS.DW_HH] = this.pb.grads + p('weight_hh');
@@ -527,24 +693,42 @@ export class LstmModel {
     return out;
   }
 
+  /** Each sequence's state after its last step (slot lengths[b], or T). */
   private readFinalState(ws: Workspace): State {
     const f = this.f32();
     const { L, H } = this.dims;
-    const n = ws.B * H;
-    const st = { h: new Float32Array(L * n), c: new Float32Array(L * n) };
+    const { T, B } = ws;
+    const n = B * H;
+    const lstm = this.cell === 'lstm';
+    const st = { h: new Float32Array(L * n), c: new Float32Array(lstm ? L * n : 0) };
     for (let l = 0; l < L; l++) {
-      const hs = ws.layers[l].HS / 4 + ws.T * n, cs = ws.layers[l].CS / 4 + ws.T * n;
-      st.h.set(f.subarray(hs, hs + n), l * n);
-      st.c.set(f.subarray(cs, cs + n), l * n);
+      for (let b = 0; b < B; b++) {
+        const t = this.lengths ? this.lengths[b] : T;
+        const o = (t * B + b) * H, to = l * n + b * H;
+        st.h.set(f.subarray(ws.layers[l].HS / 4 + o, ws.layers[l].HS / 4 + o + H), to);
+        if (lstm) st.c.set(f.subarray(ws.layers[l].CS / 4 + o, ws.layers[l].CS / 4 + o + H), to);
+      }
     }
     return st;
+  }
+
+  /** The outputs at each sequence's last step, [B, V], from all outputs [T, B, V]. */
+  private lastOutputs(logits: Float32Array, T: number, B: number): Float32Array {
+    const V = this.dims.V;
+    const out = new Float32Array(B * V);
+    for (let b = 0; b < B; b++) {
+      const t = (this.lengths ? this.lengths[b] : T) - 1;
+      out.set(logits.subarray((t * B + b) * V, (t * B + b + 1) * V), b * V);
+    }
+    return out;
   }
 
   private initParameters(seed: number, forgetBias: number | null): void {
     const rng = new Rng(seed);
     const f = this.f32();
     const bound = 1 / Math.sqrt(this.dims.H);
-    // PyTorch's init: every LSTM tensor and the head (fan-in H) uniform in +-1/sqrt(H)
+    // PyTorch's init: every tensor of the recurrent layers and the head (fan-in H)
+    // uniform in +-1/sqrt(H); the peepholes the same
     for (const s of this.specs) {
       const o = this.pb.params / 4 + s.offset;
       for (let j = 0; j < s.length; j++) f[o + j] = rng.uniform(-bound, bound);
