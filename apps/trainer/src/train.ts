@@ -185,8 +185,9 @@ export async function train(opts: TrainOptions): Promise<number> {
 
   const log = makeReporter();
   const write = (s: string) => log.log(s);
-  write(`lstm-train: ${resumed ? `resuming ${JSON.stringify(opts.resume)} at step ${step}` : 'new run'}; ` +
-    `${corpus.path === null ? `${corpus.name} (${BUILTIN_SOURCE})` : corpus.name}: ${chars.length.toLocaleString('en-US')} characters, ${V} distinct; ` +
+  write(`lstm-train: ${resumed ? `resuming ${JSON.stringify(opts.resume)} at step ${step}` : 'new run'}` +
+    (corpus.path === null ? `; the built-in corpus: every first name in ${BUILTIN_SOURCE}, shuffled` : ''));
+  write(`text: ${corpus.name}: ${chars.length.toLocaleString('en-US')} characters, ${V} distinct; ` +
     `${trainIds.length.toLocaleString('en-US')} to train on, ${valIds.length.toLocaleString('en-US')} for validation`);
   write(`model: ${settings.layers} x LSTM(${settings.hidden}), ${model.parameterCount.toLocaleString('en-US')} parameters; ` +
     `${settings.optimizer} lr ${settings.lr}, clip ${settings.clip}, batch ${B} x ${T}; ${settings.steps} steps; output in ${out}`);
