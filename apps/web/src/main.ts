@@ -267,6 +267,9 @@ function pushLive(): void {
 }
 temperature.addEventListener('input', () => { $('temperature-value').textContent = Number(temperature.value).toFixed(2); pushLive(); });
 $('prompt').addEventListener('change', pushLive);
+$('prompt').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' && !($('sample') as HTMLButtonElement).disabled) ($('sample') as HTMLButtonElement).click();
+});
 $('live').addEventListener('change', pushLive);
 
 $('sample').addEventListener('click', async () => {
@@ -456,6 +459,7 @@ function renderSaturation(): void {
   const box = $('saturation');
   if (!r) return;
   box.innerHTML = '';
+  const plots: [HTMLCanvasElement, 'input' | 'forget' | 'output'][] = [];
   for (const gate of ['input', 'forget', 'output'] as const) {
     const panel = document.createElement('div');
     panel.className = 'sat-panel';
@@ -486,8 +490,10 @@ function renderSaturation(): void {
     table.append(body);
     panel.append(h, canvas, table);
     box.append(panel);
-    drawSaturation(canvas, r.saturation.map((l) => l[gate]));
+    plots.push([canvas, gate]);
   }
+  // drawn once all three panels are laid out, at their final size
+  for (const [canvas, gate] of plots) drawSaturation(canvas, r.saturation.map((l) => l[gate]));
 }
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -549,8 +555,26 @@ $('load-file').addEventListener('change', async (ev) => {
     lastStep = model?.step ?? 0;
     $('stat-step').textContent = lastStep.toLocaleString('en');
     if (inspectText.value.trim() === '' || inspectText.dataset.auto === '1') suggestInspectText();
+    await fitToVocabulary();
   }
 });
+
+/**
+ * After loading a model trained on another text: a prompt the person did not type and a
+ * passage picked for the look inside must use the model's characters. The passage then
+ * becomes a sample of the model's own.
+ */
+async function fitToVocabulary(): Promise<void> {
+  if (!model) return;
+  const known = new Set(model.vocab);
+  const fits = (t: string) => [...t].every((c) => known.has(c));
+  const prompt = $('prompt') as Input;
+  if (!promptTouched && !fits(prompt.value)) { prompt.value = ''; pushLive(); }
+  if (inspectText.dataset.auto === '1' && !fits(inspectText.value)) {
+    const r = await ask({ type: 'sample', prompt: '', temperature: 0.8, length: 400, seed: 1 });
+    if (r && r.type === 'sample') { inspectText.value = r.sample.text; inspectText.dataset.auto = '1'; }
+  }
+}
 
 // ---- start ----
 

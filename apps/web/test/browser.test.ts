@@ -353,6 +353,7 @@ describe('browser demo', () => {
       '--seq-length', '16', '--batch-size', '4', '--sample-every', '0', '--eval-every', '0', '--checkpoint-every', '0', '--seed', '3');
     const ckptPath = join(outDir, 'model.ckpt');
     const bytes = readFileSync(ckptPath);
+    await page.fill('#inspect-text', ''); // (the page picks a passage when the box is empty)
     await page.setInputFiles('#load-file', { name: 'model.ckpt', mimeType: 'application/octet-stream', buffer: bytes });
     await waitForState('stopped');
     await page.waitForFunction(() => /model\.ckpt/.test(document.getElementById('model-info')!.textContent ?? ''));
@@ -368,6 +369,13 @@ describe('browser demo', () => {
     // the CLI's greedy choice after the prompt is the page's most likely character
     const out = await lstmTrain('sample', '--checkpoint', ckptPath, '--prompt', prompt, '--length', '1', '--temperature', '0');
     expect(out.replace(/\n$/, '')).toBe(prompt + vocab[probs.indexOf(Math.max(...probs))]);
+
+    // the passage to look at was sonnet text; it becomes a sample in this model's characters, and the look inside works
+    await page.waitForFunction((v) => [...(document.getElementById('inspect-text') as HTMLTextAreaElement).value].every((c) => v.includes(c)), vocab, { timeout: 10_000 });
+    const passage = await page.inputValue('#inspect-text');
+    await page.click('#inspect');
+    await page.waitForFunction((n) => document.querySelectorAll('#activation span.c').length === n && document.getElementById('activation')!.dataset.cell !== undefined, [...passage].length, { timeout: 10_000 });
+    expect(await page.$$eval('.sat-panel canvas', (cs) => cs.map((c) => Number((c as HTMLElement).dataset.points)))).toEqual([48, 48, 48]);
 
     // a prompt outside this model's vocabulary
     await page.fill('#prompt', 'Shall I');
