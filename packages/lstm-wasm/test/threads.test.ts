@@ -70,3 +70,37 @@ describe('results are bit-identical for every thread count', () => {
     for (const name of Object.keys(a.grads)) expect(maxRelDiff(b.grads[name], a.grads[name]), name).toBeLessThan(1e-5);
   });
 });
+
+describe('GRU, RNN, peephole LSTM, MSE and lengths: bit-identical for every thread count', () => {
+  const lengths = Int32Array.from({ length: B }, (_, b) => 1 + ((b * 5) % T));
+  const cases = [
+    { name: 'GRU, 2 layers, token input, cross-entropy', cfg: { ...cfg, cell: 'gru' as const }, batch: tokenBatch },
+    { name: 'RNN, dense input, cross-entropy on the last step, lengths', cfg: { ...cfg, cell: 'rnn' as const, loss: 'crossEntropyLast' as const },
+      batch: { ...denseBatch, targets: targets.slice(0, B), lengths } },
+    { name: 'peephole LSTM, dense input, MSE, lengths', cfg: { ...cfg, peepholes: true, loss: 'mse' as const },
+      batch: { ...denseBatch, targets: randn(T * B * 65, 5), lengths } },
+    { name: 'GRU, dense input, MSE on the last step, lengths', cfg: { ...cfg, cell: 'gru' as const, loss: 'mseLast' as const },
+      batch: { ...denseBatch, targets: randn(B * 65, 6), lengths } },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const ms = await Promise.all([1, 2, 3].map((threads) => createModel({ ...c.cfg, threads, relaxedSimd: false })));
+      const [r1, ...rs] = ms.map((m) => m.computeGradients(c.batch));
+      for (const r of rs) {
+        expect(r.loss).toBe(r1.loss);
+        expect(r.logits).toEqual(r1.logits);
+        for (const name of Object.keys(r1.grads)) expect(r.grads[name], name).toEqual(r1.grads[name]);
+        expect(r.initialStateGrad).toEqual(r1.initialStateGrad);
+        expect(r.finalState).toEqual(r1.finalState);
+        expect(r.inputGrad).toEqual(r1.inputGrad);
+      }
+      const losses = ms.map((m) => [0, 1].map(() => m.trainStep({ ...c.batch, stateful: true }, { type: 'adam', lr: 0.01, clipNorm: 0.5 })));
+      expect(losses[1]).toEqual(losses[0]);
+      expect(losses[2]).toEqual(losses[0]);
+      const p = ms.map((m) => m.getFlatParameters());
+      expect(p[1]).toEqual(p[0]);
+      expect(p[2]).toEqual(p[0]);
+      ms.forEach((m) => m.dispose());
+    });
+  }
+});
