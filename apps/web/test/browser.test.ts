@@ -167,6 +167,8 @@ describe('browser demo', () => {
     await page.fill('#text', 'To be, or not to be: that is the question.');
     await setSettings({ hidden: '16', layers: '1', seq: '16', batch: '8', lr: '0.01' });
     await page.click('#start');
+    await page.waitForSelector('#message:not([hidden])');
+    await page.screenshot({ path: join(artifacts, 'bad-input.png') });
     expect(await expectMessage(/too short/)).toMatch(/has 42 characters/);
 
     await pickCorpus('sonnets');
