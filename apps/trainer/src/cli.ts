@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LstmError } from '@lstm/wasm';
 import { UserError } from './errors.js';
-import { sampleCommand, train, type OptimizerName, type TrainOptions } from './train.js';
+import { sampleCommand, train, type CellName, type OptimizerName, type TrainOptions } from './train.js';
 
 function int(min: number, max: number) {
   return (v: string): number => {
@@ -28,7 +28,7 @@ function float(min: number, max: number, minOpen = false) {
 const OPTIMIZERS: OptimizerName[] = ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'];
 
 export const DEFAULTS = {
-  steps: 1200, hidden: 128, layers: 1, seqLength: 64, batchSize: 32, lr: 0.003, optimizer: 'adam' as OptimizerName,
+  steps: 1200, cell: 'lstm' as CellName, hidden: 128, layers: 1, seqLength: 64, batchSize: 32, lr: 0.003, optimizer: 'adam' as OptimizerName,
   clip: 5, seed: 1, valFraction: 0.05, sampleEvery: 500, sampleLength: 200, checkpointEvery: 500, evalEvery: 100,
 };
 
@@ -47,7 +47,8 @@ function program(): Command {
     .option('--data <file>', 'UTF-8 text file to train on (default: the built-in first-names corpus)')
     .option('--out <dir>', 'output folder for model.ckpt, loss.csv and loss.svg (default: runs/train, or the folder of --resume)')
     .option('--steps <n>', 'training steps in all (with --resume: the new total)', int(1, 100_000_000), DEFAULTS.steps)
-    .option('--hidden <n>', 'LSTM hidden size', int(1, 4096), DEFAULTS.hidden)
+    .addOption(new Option('--cell <type>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default(DEFAULTS.cell))
+    .option('--hidden <n>', 'hidden size', int(1, 4096), DEFAULTS.hidden)
     .option('--layers <n>', 'stacked LSTM layers', int(1, 16), DEFAULTS.layers)
     .option('--seq-length <n>', 'characters per chunk (truncated backpropagation through time)', int(1, 4096), DEFAULTS.seqLength)
     .option('--batch-size <n>', 'parallel streams per batch', int(1, 4096), DEFAULTS.batchSize)

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
-  CharBatcher, CharVocab, LstmError, Rng, applyCheckpoint, createModel, decodeCheckpoint, encodeCheckpoint,
+  CharBatcher, CharVocab, LstmError, Rng, applyCheckpoint, createModel, createModelFromCheckpoint, decodeCheckpoint, encodeCheckpoint,
   evaluateTokens, generateText, modelToCheckpoint, type Checkpoint, type LstmModel, type OptimizerConfig,
 } from '@lstm/wasm';
 import { lossChartSvg } from './chart.js';
@@ -13,10 +13,12 @@ import { removePendingTemp, writeFileAtomic } from './files.js';
 import { formatDuration, makeReporter, type Reporter } from './progress.js';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+export type CellName = 'lstm' | 'gru' | 'rnn';
 
 /** Settings that define a run; saved in the checkpoint so --resume continues the same run. */
 export interface RunSettings {
   steps: number;
+  cell: CellName;
   hidden: number;
   layers: number;
   seqLength: number;
@@ -43,7 +45,7 @@ export interface TrainOptions extends RunSettings {
 
 /** Settings a resumed run must keep (they change the model or the training); option name -> key. */
 const FIXED: [string, keyof RunSettings][] = [
-  ['hidden', 'hidden'], ['layers', 'layers'], ['seqLength', 'seqLength'], ['batchSize', 'batchSize'],
+  ['cell', 'cell'], ['hidden', 'hidden'], ['layers', 'layers'], ['seqLength', 'seqLength'], ['batchSize', 'batchSize'],
   ['lr', 'lr'], ['optimizer', 'optimizer'], ['clip', 'clip'], ['seed', 'seed'], ['valFraction', 'valFraction'],
 ];
 /** Settings a resumed run takes from the checkpoint unless given again. */
@@ -124,7 +126,7 @@ export async function train(opts: TrainOptions): Promise<number> {
         throw new UserError(`${flag(name)} ${opts[key]} differs from the checkpoint's ${saved[key]}; a resumed run keeps its model and training settings, so drop ${flag(name)}`);
       }
     }
-    settings = { ...saved };
+    settings = { ...saved, cell: saved.cell ?? 'lstm' };
     for (const key of KEPT) if (opts.given.has(key)) (settings[key] as number) = opts[key] as number;
     if (resumed.header.step >= settings.steps) {
       throw new UserError(`the checkpoint is already at step ${resumed.header.step} of ${settings.steps}; pass --steps with a larger total to train further`);
@@ -164,7 +166,7 @@ export async function train(opts: TrainOptions): Promise<number> {
 
   // ---- the model ----
   const V = vocab.size;
-  const model = await createModel({ inputSize: V, hiddenSize: settings.hidden, numLayers: settings.layers, outputSize: V, seed: settings.seed });
+  const model = await createModel({ inputSize: V, hiddenSize: settings.hidden, numLayers: settings.layers, outputSize: V, seed: settings.seed, cell: settings.cell });
   if (resumed) applyCheckpoint(model, resumed);
   const batcher = new CharBatcher(trainIds, B, T, state ? state.batcher.position : 0);
   const rng = resumed?.header.rng ? new Rng(Uint32Array.from(resumed.header.rng)) : new Rng((settings.seed ^ 0x5bd1e995) >>> 0);
@@ -189,7 +191,7 @@ export async function train(opts: TrainOptions): Promise<number> {
     (corpus.path === null ? `; the built-in corpus: every first name in ${BUILTIN_SOURCE}, shuffled` : ''));
   write(`text: ${corpus.name}: ${chars.length.toLocaleString('en-US')} characters, ${V} distinct; ` +
     `${trainIds.length.toLocaleString('en-US')} to train on, ${valIds.length.toLocaleString('en-US')} for validation`);
-  write(`model: ${settings.layers} x LSTM(${settings.hidden}), ${model.parameterCount.toLocaleString('en-US')} parameters; ` +
+  write(`model: ${settings.layers} x ${settings.cell.toUpperCase()}(${settings.hidden}), ${model.parameterCount.toLocaleString('en-US')} parameters; ` +
     `${settings.optimizer} lr ${settings.lr}, clip ${settings.clip}, batch ${B} x ${T}; ${settings.steps} steps; output in ${out}`);
 
   // ---- pieces ----
@@ -310,7 +312,7 @@ function writeCurves(out: string, name: string, s: RunSettings, h: History): voi
   for (const [step, bpc, sm] of h.train) rows.push(`${step},${bpc},${sm},${val.get(step) ?? ''}`);
   writeFileAtomic(join(out, 'loss.csv'), rows.join('\n') + '\n');
   const svg = lossChartSvg({
-    title: `${name.length > 32 ? name.slice(0, 32) + '...' : name}: ${s.layers} x LSTM(${s.hidden}), batch ${s.batchSize} x ${s.seqLength}, ${s.optimizer} lr ${s.lr}`,
+    title: `${name.length > 32 ? name.slice(0, 32) + '...' : name}: ${s.layers} x ${s.cell.toUpperCase()}(${s.hidden}), batch ${s.batchSize} x ${s.seqLength}, ${s.optimizer} lr ${s.lr}`,
     train: h.train.map(([a, b]) => [a, b]),
     trainSmooth: h.train.map(([a, , c]) => [a, c]),
     val: h.val,
@@ -327,9 +329,10 @@ export async function sampleCommand(o: { checkpoint: string; prompt: string; len
     const chars = vocab.chars.map((c) => (c === '\n' ? '\\n' : c)).join('');
     throw new UserError(`${(e as Error).message}; use only characters the model was trained on: ${chars.length > 120 ? chars.slice(0, 120) + '...' : chars}`);
   }
-  const m = ckpt.header.model;
-  const model: LstmModel = await createModel({ inputSize: m.inputSize, hiddenSize: m.hiddenSize, numLayers: m.numLayers, outputSize: m.outputSize });
-  applyCheckpoint(model, ckpt);
+  if (vocab.size !== ckpt.header.model.inputSize || vocab.size !== ckpt.header.model.outputSize) {
+    throw new UserError(`${JSON.stringify(o.checkpoint)} has ${vocab.size} characters in its vocabulary but a model of ${ckpt.header.model.inputSize} inputs and ${ckpt.header.model.outputSize} outputs; it is not a character model`);
+  }
+  const model: LstmModel = await createModelFromCheckpoint(ckpt);
   const rng = new Rng(o.seed);
   process.stdout.write(o.prompt);
   generateText(model, vocab, rng, {

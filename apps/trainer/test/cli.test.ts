@@ -59,7 +59,7 @@ describe('lstm-train', () => {
   it('--help shows every option', () => {
     const r = run(['--help']);
     expect(r.code).toBe(0);
-    for (const o of ['--data', '--out', '--steps', '--hidden', '--layers', '--seq-length', '--batch-size', '--lr', '--optimizer',
+    for (const o of ['--data', '--out', '--steps', '--cell', '--hidden', '--layers', '--seq-length', '--batch-size', '--lr', '--optimizer',
       '--clip', '--seed', '--val-fraction', '--sample-every', '--checkpoint-every', '--resume']) {
       expect(r.stdout).toContain(o);
     }

@@ -13,14 +13,19 @@
 //   u32       CRC-32 (IEEE) of every byte before it
 
 import { LstmError, describe } from './errors.js';
-import { parameterSpecs } from './layout.js';
-import type { LstmModel, OptimizerConfig, OptimizerState } from './model.js';
+import { CELL_KIND, LOSS_KIND, parameterSpecs, type CellType, type LossType } from './layout.js';
+import type { WasmSource } from './load.js';
+import { createModel, type LstmModel, type OptimizerConfig, type OptimizerState } from './model.js';
 import { Rng } from './rng.js';
 
 export const CHECKPOINT_MAGIC = 'LSTMCKPT';
 export const CHECKPOINT_VERSION = 1;
 
-export interface CheckpointModelConfig { inputSize: number; hiddenSize: number; numLayers: number; outputSize: number }
+/** As LstmModel.config gives it: cell, peepholes and loss only when not the defaults. */
+export interface CheckpointModelConfig {
+  inputSize: number; hiddenSize: number; numLayers: number; outputSize: number;
+  cell?: CellType; peepholes?: boolean; loss?: LossType;
+}
 
 export interface CheckpointOptimizer {
   /** The optimizer the moments belong to ('none' when the model was never trained). */
@@ -97,6 +102,9 @@ function checkHeader(where: string, h: unknown): number {
   for (const k of ['inputSize', 'hiddenSize', 'numLayers', 'outputSize']) {
     if (!isInt(m[k], 1) || (m[k] as number) > 1 << 20) bad(`header.model.${k} must be an integer in [1, ${1 << 20}], got ${describe(m[k])}`);
   }
+  if (m.cell !== undefined && !(typeof m.cell === 'string' && m.cell in CELL_KIND)) bad(`header.model.cell must be one of ${Object.keys(CELL_KIND).join(', ')}, got ${describe(m.cell)}`);
+  if (m.peepholes !== undefined && typeof m.peepholes !== 'boolean') bad(`header.model.peepholes must be true or false, got ${describe(m.peepholes)}`);
+  if (m.loss !== undefined && !(typeof m.loss === 'string' && m.loss in LOSS_KIND)) bad(`header.model.loss must be one of ${Object.keys(LOSS_KIND).join(', ')}, got ${describe(m.loss)}`);
   if (!Array.isArray(header.vocab)) bad(`header.vocab must be an array of characters, got ${describe(header.vocab)}`);
   header.vocab.forEach((ch, i) => {
     if (typeof ch !== 'string' || ch.length === 0 || [...ch].length !== 1) bad(`header.vocab[${i}] must be one character, got ${describe(ch)}`);
@@ -120,7 +128,7 @@ function checkHeader(where: string, h: unknown): number {
 
 /** Number of parameters of a model config, from the flat layout. */
 export function parameterCount(c: CheckpointModelConfig): number {
-  const specs = parameterSpecs({ L: c.numLayers, X: c.inputSize, H: c.hiddenSize, V: c.outputSize });
+  const specs = parameterSpecs({ L: c.numLayers, X: c.inputSize, H: c.hiddenSize, V: c.outputSize, cell: c.cell ?? 'lstm', peepholes: c.peepholes ?? false });
   const last = specs[specs.length - 1];
   return last.offset + last.length;
 }
@@ -256,7 +264,8 @@ export function modelToCheckpoint(model: LstmModel, extra: CheckpointExtra = {})
 /** Loads parameters (and optimizer moments) into a model of the same configuration. */
 export function applyCheckpoint(model: LstmModel, ckpt: Checkpoint): void {
   const a = model.config, b = ckpt.header.model;
-  if (a.inputSize !== b.inputSize || a.hiddenSize !== b.hiddenSize || a.numLayers !== b.numLayers || a.outputSize !== b.outputSize) {
+  if (a.inputSize !== b.inputSize || a.hiddenSize !== b.hiddenSize || a.numLayers !== b.numLayers || a.outputSize !== b.outputSize ||
+    (a.cell ?? 'lstm') !== (b.cell ?? 'lstm') || (a.peepholes ?? false) !== (b.peepholes ?? false)) {
     throw new LstmError(`applyCheckpoint: the checkpoint is for model ${JSON.stringify(b)}, this model is ${JSON.stringify(a)}`);
   }
   model.setFlatParameters(ckpt.params);
@@ -267,4 +276,15 @@ export function applyCheckpoint(model: LstmModel, ckpt: Checkpoint): void {
 /** The Rng a checkpoint saved, or null. */
 export function checkpointRng(ckpt: Checkpoint): Rng | null {
   return ckpt.header.rng === null ? null : new Rng(Uint32Array.from(ckpt.header.rng));
+}
+
+/** A new model of the checkpoint's configuration holding its parameters and optimizer state. */
+export async function createModelFromCheckpoint(ckpt: Checkpoint, options: { wasm?: WasmSource } = {}): Promise<LstmModel> {
+  const { inputSize, hiddenSize, numLayers, outputSize, cell, peepholes, loss } = ckpt.header.model;
+  const model = await createModel({
+    inputSize, hiddenSize, numLayers, outputSize, wasm: options.wasm,
+    ...(cell !== undefined ? { cell } : {}), ...(peepholes !== undefined ? { peepholes } : {}), ...(loss !== undefined ? { loss } : {}),
+  });
+  applyCheckpoint(model, ckpt);
+  return model;
 }

@@ -6,7 +6,7 @@ export { LstmError } from './errors.js';
 export { Rng } from './rng.js';
 export { compileKernels, type WasmSource } from './load.js';
 export { capabilities, type Capabilities } from './capabilities.js';
-export { encodeCheckpoint, decodeCheckpoint, modelToCheckpoint, applyCheckpoint, checkpointRng, crc32, parameterCount, CHECKPOINT_MAGIC, CHECKPOINT_VERSION } from './checkpoint.js';
+export { encodeCheckpoint, decodeCheckpoint, modelToCheckpoint, applyCheckpoint, createModelFromCheckpoint, checkpointRng, crc32, parameterCount, CHECKPOINT_MAGIC, CHECKPOINT_VERSION } from './checkpoint.js';
 export type { Checkpoint, CheckpointHeader, CheckpointModelConfig, CheckpointOptimizer, CheckpointExtra } from './checkpoint.js';
 export { CharVocab, CharBatcher, describeChar, softmax, sampleFromLogits, generateText, evaluateTokens } from './text.js';
 export type { TokenBatch, SampleOptions, GenerateOptions, EvaluateOptions } from './text.js';

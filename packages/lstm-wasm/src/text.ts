@@ -3,8 +3,19 @@
 // from logits, generation and evaluation. Pure TypeScript, for Node and browsers.
 
 import { LstmError, checkInt, checkNumber, describe } from './errors.js';
-import type { LstmModel, State } from './model.js';
+import type { InitialState, LstmModel, State } from './model.js';
 import type { Rng } from './rng.js';
+
+/** Zero initial state for `batch` streams: { h, c } for an LSTM, { h } for a GRU or RNN. */
+function zeroState(model: LstmModel, batch: number): InitialState {
+  const n = model.numLayers * batch * model.hiddenSize;
+  return model.cell === 'lstm' ? { h: new Float32Array(n), c: new Float32Array(n) } : { h: new Float32Array(n) };
+}
+
+/** A final state passed on as the next initial state. */
+function carried(model: LstmModel, s: State): InitialState {
+  return model.cell === 'lstm' ? s : { h: s.h };
+}
 
 /** A character shown for a message: 'a' (U+0061), '\n' (U+000A). */
 export function describeChar(ch: string): string {
@@ -231,14 +242,13 @@ export function generateText(model: LstmModel, vocab: CharVocab, rng: Rng, optio
     const start = options.start ?? (vocab.has('\n') ? '\n' : vocab.chars[0]);
     priming = vocab.encode(start, 'the start character');
   }
-  const n = model.numLayers * model.hiddenSize;
-  let state: State = { h: new Float32Array(n), c: new Float32Array(n) };
+  let state = zeroState(model, 1);
   const one = new Int32Array(1);
   let logits: Float32Array = new Float32Array(0);
   const feed = (id: number) => {
     one[0] = id;
     const r = model.forward({ tokens: one, seqLength: 1, batchSize: 1, initialState: state });
-    state = r.finalState;
+    state = carried(model, r.finalState);
     logits = r.logits;
   };
   for (const id of priming) feed(id);
@@ -274,8 +284,7 @@ export function evaluateTokens(model: LstmModel, data: ArrayLike<number>, option
   const ids = data instanceof Int32Array ? data : Int32Array.from(data);
   const streamLength = Math.floor((ids.length - 1) / B);
   if (streamLength < 1) throw new LstmError(`${where}: ${ids.length} tokens are too few for ${B} streams; need at least ${B + 1}`);
-  const n = model.numLayers * B * model.hiddenSize;
-  let state: State = { h: new Float32Array(n), c: new Float32Array(n) };
+  let state = zeroState(model, B);
   let total = 0, count = 0;
   for (let start = 0; start < streamLength; start += T) {
     const len = Math.min(T, streamLength - start);
@@ -288,7 +297,7 @@ export function evaluateTokens(model: LstmModel, data: ArrayLike<number>, option
       }
     }
     const r = model.forward({ tokens, targets, seqLength: len, batchSize: B, initialState: state });
-    state = r.finalState;
+    state = carried(model, r.finalState);
     total += r.loss! * len * B;
     count += len * B;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  createModel, encodeCheckpoint, decodeCheckpoint, modelToCheckpoint, applyCheckpoint, checkpointRng,
+  createModel, encodeCheckpoint, decodeCheckpoint, modelToCheckpoint, applyCheckpoint, createModelFromCheckpoint, checkpointRng,
   crc32, parameterCount, LstmError, Rng, type Checkpoint,
 } from '../dist/index.js';
 
@@ -164,5 +164,24 @@ describe('model helpers', () => {
     expect(b.getFlatParameters()).toEqual(a.getFlatParameters());
     const other = await createModel({ ...cfg, hiddenSize: 9 });
     expect(() => applyCheckpoint(other, ckpt)).toThrow(/the checkpoint is for model/);
+  });
+
+  it('keeps the cell type: a GRU checkpoint has GRU-sized parameters and loads into a GRU', async () => {
+    const cfg = { inputSize: 5, hiddenSize: 6, numLayers: 2, outputSize: 5 };
+    expect(parameterCount({ ...cfg, cell: 'gru' })).toBeLessThan(parameterCount(cfg));
+    const gru = await createModel({ ...cfg, cell: 'gru', seed: 3 });
+    const bytes = encodeCheckpoint(modelToCheckpoint(gru, { step: 0 }));
+    const ckpt = decodeCheckpoint(bytes);
+    expect(ckpt.header.model.cell).toBe('gru');
+    expect(ckpt.params).toHaveLength(parameterCount({ ...cfg, cell: 'gru' }));
+    const back = await createModelFromCheckpoint(ckpt);
+    expect(back.cell).toBe('gru');
+    expect(back.getFlatParameters()).toEqual(gru.getFlatParameters());
+    const lstm = await createModel({ ...cfg });
+    expect(() => applyCheckpoint(lstm, ckpt)).toThrow(/the checkpoint is for model/);
+    const asLstm = { ...ckpt.header, model: { ...cfg } };
+    expect(decodeError(withHeaderText(JSON.stringify(asLstm), ckpt.params.length))).toMatch(/has \d+ parameters/);
+    const badCell = { ...ckpt.header, model: { ...cfg, cell: 'transformer' } };
+    expect(decodeError(withHeaderText(JSON.stringify(badCell), ckpt.params.length))).toMatch(/header.model.cell must be one of lstm, gru, rnn/);
   });
 });

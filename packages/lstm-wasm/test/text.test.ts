@@ -135,4 +135,12 @@ describe('generation and evaluation on a model', () => {
     expect(sampled).toHaveLength(8);
     expect(() => generateText(model, vocab, new Rng(1), { prompt: 'abz', length: 3 })).toThrow(/the prompt has character 'z'/);
   });
+
+  it('generates and evaluates with a GRU too (no cell state)', async () => {
+    const vocab = CharVocab.fromText('xyz');
+    const model = await createModel({ inputSize: 3, hiddenSize: 5, outputSize: 3, cell: 'gru' });
+    const out = generateText(model, vocab, new Rng(1), { prompt: 'xy', length: 5 });
+    expect([...out].every((c) => vocab.has(c))).toBe(true);
+    expect(evaluateTokens(model, vocab.encode('xyzxyzxyz'), { batchSize: 2, seqLength: 3 }).loss).toBeGreaterThan(0);
+  });
 });
