@@ -1,5 +1,6 @@
 // Parity with real PyTorch: loss, logits, final state and every gradient of the
-// built package against nn.LSTM + nn.Linear + F.cross_entropy computed in float64,
+// built package against nn.LSTM / nn.GRU / nn.RNN + nn.Linear + F.cross_entropy or
+// F.mse_loss (every step or each sequence's last, optionally packed by lengths) in float64,
 // and three steps of each optimizer against torch.optim.
 //
 // The fixtures are committed; to regenerate them (needs python3-torch):
@@ -17,8 +18,14 @@ const TINY = 1e-30;
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 
-interface Config { inputSize: number; hiddenSize: number; numLayers: number; outputSize: number }
-interface StateJson { h: number[]; c: number[] }
+interface Config {
+  inputSize: number; hiddenSize: number; numLayers: number; outputSize: number;
+  /** GRU / RNN fixtures: the cell and the loss (ModelConfig.cell, ModelConfig.loss) */
+  cell?: 'lstm' | 'gru' | 'rnn';
+  loss?: 'crossEntropy' | 'crossEntropyLast' | 'mse' | 'mseLast';
+}
+/** c only for the LSTM */
+interface StateJson { h: number[]; c?: number[] }
 
 interface GradFixture {
   name: string;
@@ -30,6 +37,7 @@ interface GradFixture {
   inputs?: number[];
   tokens?: number[];
   targets: number[];
+  lengths?: number[];
   initialState: StateJson | null;
   expected: {
     loss: number;
@@ -65,11 +73,28 @@ const optimFixtures = load<OptimFixture>('optim_');
 
 const f32 = (a: number[]) => Float32Array.from(a);
 
-function toBatch(fx: { seqLength: number; batchSize: number; inputs?: number[]; tokens?: number[]; targets: number[] }): Batch {
-  const batch: Batch = { targets: Int32Array.from(fx.targets), seqLength: fx.seqLength, batchSize: fx.batchSize };
+function toBatch(fx: { config: Config; seqLength: number; batchSize: number; inputs?: number[]; tokens?: number[]; targets: number[]; lengths?: number[] }): Batch {
+  const mse = fx.config.loss === 'mse' || fx.config.loss === 'mseLast';
+  const batch: Batch = { targets: mse ? f32(fx.targets) : Int32Array.from(fx.targets), seqLength: fx.seqLength, batchSize: fx.batchSize };
   if (fx.inputs) batch.inputs = f32(fx.inputs);
   else batch.tokens = Int32Array.from(fx.tokens!);
+  if (fx.lengths) batch.lengths = Int32Array.from(fx.lengths);
   return batch;
+}
+
+/**
+ * With lengths, only the outputs of steps inside each sequence: PyTorch's packed
+ * sequences give zeros past a sequence's end, where @lstm/wasm's outputs are left
+ * over from running on (and take no part in the loss).
+ */
+function unpadded(logits: ArrayLike<number>, fx: GradFixture): number[] {
+  const { seqLength: T, batchSize: B } = fx, V = fx.config.outputSize;
+  const out: number[] = [];
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) {
+    if (fx.lengths && t >= fx.lengths[b]) continue;
+    for (let v = 0; v < V; v++) out.push(logits[(t * B + b) * V + v]);
+  }
+  return out;
 }
 
 function toParams(p: Record<string, number[]>): Record<string, Float32Array> {
@@ -128,6 +153,10 @@ describe('torch parity: gradients', () => {
     expect(gradFixtures.some((f) => f.config.numLayers === 1) && gradFixtures.some((f) => f.config.numLayers === 2)).toBe(true);
     expect(gradFixtures.some((f) => f.initialState) && gradFixtures.some((f) => !f.initialState)).toBe(true);
     expect(gradFixtures.some((f) => f.inputs) && gradFixtures.some((f) => f.tokens)).toBe(true);
+    // nn.GRU and nn.RNN, every loss, variable lengths
+    for (const cell of ['gru', 'rnn']) expect(gradFixtures.filter((f) => f.config.cell === cell).length, cell).toBeGreaterThanOrEqual(2);
+    for (const loss of ['mse', 'mseLast', 'crossEntropyLast']) expect(gradFixtures.some((f) => f.config.loss === loss), loss).toBe(true);
+    expect(gradFixtures.some((f) => f.lengths)).toBe(true);
   });
 
   for (const fx of gradFixtures) {
@@ -136,22 +165,27 @@ describe('torch parity: gradients', () => {
       try {
         model.setParameters(toParams(fx.params));
         const batch = toBatch(fx);
-        if (fx.initialState) batch.initialState = { h: f32(fx.initialState.h), c: f32(fx.initialState.c) };
+        if (fx.initialState) {
+          batch.initialState = { h: f32(fx.initialState.h) };
+          if (fx.initialState.c) batch.initialState.c = f32(fx.initialState.c);
+        }
         const r = model.computeGradients(batch);
         const e = fx.expected;
         const n = (what: string) => `${fx.name} ${what}`;
         const results: [string, number][] = [];
         const check = (what: string, a: ArrayLike<number> | number | undefined, b: number[] | number) => results.push([n(what), compare(n(what), a, b)]);
         check('loss', r.loss, e.loss);
-        check('logits', r.logits, e.logits);
+        check('logits', unpadded(r.logits, fx), unpadded(e.logits, fx));
         check('finalState.h', r.finalState.h, e.finalState.h);
-        check('finalState.c', r.finalState.c, e.finalState.c);
+        if (e.finalState.c) check('finalState.c', r.finalState.c, e.finalState.c);
+        else expect(r.finalState.c.length).toBe(0);
         expect(Object.keys(r.grads).sort()).toEqual(Object.keys(e.grads).sort());
         for (const name of Object.keys(e.grads)) check(`grad ${name}`, r.grads[name], e.grads[name]);
         if (e.inputGrad) check('inputGrad', r.inputGrad, e.inputGrad);
         else expect(r.inputGrad).toBeUndefined();
         check('initialStateGrad.h', r.initialStateGrad.h, e.initialStateGrad.h);
-        check('initialStateGrad.c', r.initialStateGrad.c, e.initialStateGrad.c);
+        if (e.initialStateGrad.c) check('initialStateGrad.c', r.initialStateGrad.c, e.initialStateGrad.c);
+        else expect(r.initialStateGrad.c.length).toBe(0);
         assertAll(results);
       } finally {
         model.dispose();
