@@ -355,6 +355,13 @@ async function load(bytes: Uint8Array, name: string, id: number): Promise<void> 
     throw new UserError(`“${name}” cannot be loaded: ${why}.`);
   }
   const h = ckpt.header;
+  // @lstm/wasm also trains GRUs, plain RNNs, peephole LSTMs and regression models; this page looks inside character LSTMs
+  const kind = h.model as { cell?: string; peepholes?: boolean; loss?: string };
+  const regression = kind.loss !== undefined && /^mse/i.test(kind.loss);
+  if ((kind.cell ?? 'lstm') !== 'lstm' || kind.peepholes || regression) {
+    const what = kind.cell && kind.cell !== 'lstm' ? `a ${kind.cell.toUpperCase()} model` : kind.peepholes ? 'an LSTM with peepholes' : `a regression model (${kind.loss} loss)`;
+    throw new UserError(`“${name}” holds ${what}; this page trains, samples and looks inside plain LSTM character models only.`);
+  }
   if (h.vocab.length === 0) throw new UserError(`“${name}” is a checkpoint of a model that is not on text (it has no vocabulary); this page needs a character model.`);
   if (h.vocab.length !== h.model.inputSize || h.vocab.length !== h.model.outputSize) {
     throw new UserError(`“${name}” has ${h.vocab.length} characters in its vocabulary but the model takes ${h.model.inputSize} and predicts ${h.model.outputSize}; it is not a character model.`);

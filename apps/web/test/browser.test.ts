@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModel, decodeCheckpoint, encodeCheckpoint, softmax } from '@lstm/wasm';
+import { createModel, decodeCheckpoint, encodeCheckpoint, modelToCheckpoint, softmax } from '@lstm/wasm';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -399,6 +399,12 @@ describe('browser demo', () => {
     m.dispose();
     await page.setInputFiles('#load-file', { name: 'dense.ckpt', mimeType: 'application/octet-stream', buffer: Buffer.from(dense) });
     await expectMessage(/dense\.ckpt.*no vocabulary/);
+    // a character model of another kind of cell
+    const g = await createModel({ inputSize: 3, hiddenSize: 4, outputSize: 3, cell: 'gru' });
+    const gru = encodeCheckpoint(modelToCheckpoint(g, { vocab: ['a', 'b', 'c'] }));
+    g.dispose();
+    await page.setInputFiles('#load-file', { name: 'gru.ckpt', mimeType: 'application/octet-stream', buffer: Buffer.from(gru) });
+    await expectMessage(/gru\.ckpt.*GRU model.*plain LSTM/);
 
     // the model loaded before is still there and answers
     expect(await text('#model-info')).toMatch(/2 × LSTM\(24\)/);
