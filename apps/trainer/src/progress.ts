@@ -30,7 +30,7 @@ const num = (v: number | null, d = 3) => (v === null || !Number.isFinite(v) ? '-
 const rate = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '--');
 
 function fields(s: Status) {
-  return { loss: num(s.loss), val: num(s.val), cps: rate(s.charsPerSec), eta: formatDuration(s.etaSec) };
+  return { loss: num(s.loss), val: num(s.val), cps: rate(s.charsPerSec), remaining: formatDuration(s.etaSec) };
 }
 
 class BarReporter implements Reporter {
@@ -39,7 +39,7 @@ class BarReporter implements Reporter {
   constructor(private out: NodeJS.WriteStream) {
     this.multi = new cliProgress.MultiBar({
       stream: out,
-      format: 'step {value}/{total} {bar} loss {loss} bpc | val {val} bpc | {cps} char/s | ETA {eta}',
+      format: 'step {value}/{total} {bar} loss {loss} bpc | val {val} bpc | {cps} char/s | ETA {remaining}',
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
@@ -63,7 +63,7 @@ class PlainReporter implements Reporter {
     if (!important && now - this.lastAt < this.everySec * 1000) return;
     this.lastAt = now;
     const f = fields(s);
-    this.out.write(`step ${s.step}/${s.total} | loss ${f.loss} bpc | val ${f.val} bpc | ${f.cps} char/s | ETA ${f.eta}\n`);
+    this.out.write(`step ${s.step}/${s.total} | loss ${f.loss} bpc | val ${f.val} bpc | ${f.cps} char/s | ETA ${f.remaining}\n`);
   }
   log(text: string): void { this.out.write(text.endsWith('\n') ? text : text + '\n'); }
   stop(): void {}

@@ -135,7 +135,14 @@ export async function train(opts: TrainOptions): Promise<number> {
 
   let corpus: Corpus;
   const dataPath = opts.data ?? (state ? state.trainer.data.path ?? undefined : undefined);
-  corpus = dataPath === undefined ? builtinCorpus() : readCorpus(dataPath);
+  try {
+    corpus = dataPath === undefined ? builtinCorpus() : readCorpus(dataPath);
+  } catch (e) {
+    if (e instanceof UserError && opts.data === undefined && dataPath !== undefined) {
+      throw new UserError(`the text file the checkpoint was trained on is not usable (${e.message.replace(/; [^;]*$/, '')}); pass --data with that text`);
+    }
+    throw e;
+  }
   if (state && corpus.crc !== state.trainer.data.crc) {
     throw new UserError(`${corpus.path ? JSON.stringify(corpus.path) : 'the built-in corpus'} is not the text the checkpoint was trained on (its checksum differs); pass --data with the original file`);
   }

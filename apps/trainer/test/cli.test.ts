@@ -187,6 +187,10 @@ describe('bad input: one line on stderr, non-zero exit, nothing overwritten', ()
     dv.setUint32(v2.length - 4, crc32(v2.subarray(0, v2.length - 4)), true);
     writeFileSync(join(dir, 'v2.ckpt'), v2);
     copyFileSync(join(dir, 'text.txt'), join(dir, 'not-a-checkpoint.ckpt'));
+    // a run whose text file is gone by the time it is resumed
+    copyFileSync(join(dir, 'small.txt'), join(dir, 'gone.txt'));
+    expect(run(['--data', 'gone.txt', '--out', 'orphan', ...TINY, '--steps', '5']).code).toBe(0);
+    rmSync(join(dir, 'gone.txt'));
   });
 
   const cases: [string, () => string[], RegExp][] = [
@@ -209,6 +213,7 @@ describe('bad input: one line on stderr, non-zero exit, nothing overwritten', ()
     ['a missing checkpoint', () => ['--resume', 'missing.ckpt'], /cannot read --resume "missing.ckpt": no such file/],
     ['changing the model when resuming', () => ['--resume', join('guarded', 'model.ckpt'), '--hidden', '32', '--steps', '40'], /--hidden 32 differs from the checkpoint's 24/],
     ['resuming a finished run without more steps', () => ['--resume', join('guarded', 'model.ckpt')], /already at step 20 of 20; pass --steps/],
+    ['resuming when the text file is gone', () => ['--resume', join('orphan', 'model.ckpt'), '--steps', '10'], /the text file the checkpoint was trained on is not usable \(cannot read --data ".*gone\.txt": no such file\); pass --data with that text/],
     ['resuming on other text', () => ['--resume', join('guarded', 'model.ckpt'), '--data', 'short.txt', '--steps', '40'], /not the text the checkpoint was trained on/],
     ['sampling a truncated checkpoint', () => ['sample', '--checkpoint', 'truncated.ckpt'], /cannot use --checkpoint "truncated.ckpt": the checkpoint is truncated/],
     ['sampling a checkpoint of another version', () => ['sample', '--checkpoint', 'v2.ckpt'], /format version 2/],
