@@ -1,4 +1,4 @@
-import { V, time, trainFlops, forwardFlops, gflops, log, type Data, type Row } from './common.js';
+import { V, time, trainFlops, forwardFlops, gflops, log, type Data, type Row, type OursProbe } from './common.js';
 import type { Budget, PlanEntry, SweepResult } from './tfjs.js';
 
 interface BrainLstm {
@@ -32,7 +32,7 @@ export async function loadBrain(): Promise<BrainLoad> {
   }
 }
 
-export async function brainSweep(brain: BrainModule, plan: PlanEntry[], data: Data, budget: Budget): Promise<SweepResult> {
+export async function brainSweep(brain: BrainModule, plan: PlanEntry[], data: Data, budget: Budget, probe?: OursProbe): Promise<SweepResult> {
   const { T, B } = data;
   const seqs = data.streams.map((s) => s.slice(0, T));
   const rows: Row[] = [];
@@ -63,6 +63,7 @@ export async function brainSweep(brain: BrainModule, plan: PlanEntry[], data: Da
       memoryNote: 'JS heap, not measured',
       reduced: p.reduced,
     });
+    if (probe) rows[rows.length - 1].adjacentOurs = await probe(p.H);
     last = { H: p.H, train: tr.ms, fwd: fw.ms };
   }
   return { rows, skipped, info: {} };

@@ -154,7 +154,12 @@ export interface Row {
   memoryNote?: string;
   /** when the step counts are below the standard's 2 warm-up + 5 timed */
   reduced?: string;
+  /** a peer row: @lstm/wasm (1 thread) timed again right after this configuration, same H and data */
+  adjacentOurs?: { trainMs: number; forwardMs: number };
 }
+
+/** Times @lstm/wasm (1 thread) at H right now: the partner of a peer configuration. */
+export type OursProbe = (H: number) => Promise<{ trainMs: number; forwardMs: number }>;
 
 export type SystemId = 'ours' | 'ours-mt' | 'tfjs-wasm' | 'tfjs-cpu' | 'brain';
 export const SYSTEMS: SystemId[] = ['ours', 'ours-mt', 'tfjs-wasm', 'tfjs-cpu', 'brain'];

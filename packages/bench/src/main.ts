@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  V, T, B, HS, makeData, loadavg, cpuModel, log, PEERS, type Generation, type SystemId,
+  V, T, B, HS, makeData, loadavg, cpuModel, log, PEERS, type Generation, type SystemId, type OursProbe,
 } from './common.js';
 import { measureSimdPeak } from './peak.js';
 import { oursSweep, oursScaling, oursGeneration, oursCapabilities, OURS_OPTIMIZER, type Steps } from './ours.js';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const Hs = (parseList(values.h)?.map(Number) ?? (quick ? [128] : [...HS])).sort((a, b) => a - b);
   if (Hs.some((h) => !Number.isInteger(h) || h < 1 || h > 4096)) throw new Error(`--h: bad list ${values.h}`);
   const budgetMin = values.budget !== undefined ? Number(values.budget) : 14;
-  const budget: Budget = { deadline: started + budgetMin * 60_000, maxConfigSeconds: quick ? 60 : 150 };
+  const budget: Budget = { deadline: started + budgetMin * 60_000, maxConfigSeconds: quick ? 60 : 180 };
 
   const argv = process.argv.slice(2).join(' ');
   const results: Results = {
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   results.peers['@lstm/wasm'] = { capabilities: caps };
   if (caps.threads === true && typeof caps.threadCount === 'number' && caps.threadCount > 1) {
     log(`@lstm/wasm sweep with the library's default threads (${caps.threadCount}) ...`, true);
-    const mt = await oursSweep(Hs, data, oTrain, oTrain, undefined);
+    const mt = await oursSweep(Hs, data, oTrain, oTrain, 'default');
     for (const r of mt) log(`  H=${r.H}: ${r.threads} threads, train ${r.train!.ms.toFixed(2)} ms, forward ${r.forward!.ms.toFixed(2)} ms`, true);
     if (mt.every((r) => (r.threads ?? 1) > 1)) results.rows.push(...mt);
     else results.skipped.push(`@lstm/wasm with threads: capabilities() offers ${caps.threadCount} but a default model used ${mt.map((r) => r.threads).join('/')} thread(s); rows dropped`);
@@ -126,6 +126,11 @@ async function main(): Promise<void> {
     if (backend === 'cpu' && H >= 512) return { H, train: { warmup: 1, runs: 3 }, fwd: { warmup: 1, runs: 3 }, reduced: 'TF.js cpu at H>=512: 1 warm-up + 3 timed, to fit the time budget' };
     return { H, train: { warmup: 2, runs: 5 }, fwd: { warmup: 2, runs: 5 } };
   });
+  // @lstm/wasm again right after each peer configuration: the ratios pair measurements minutes apart at most
+  const probe: OursProbe = async (H) => {
+    const [r] = await oursSweep([H], data, { warmup: 2, runs: 5 }, { warmup: 2, runs: 5 });
+    return { trainMs: r.train!.ms, forwardMs: r.forward!.ms };
+  };
   const gens: Generation[] = [];
   if (want.has('tfjs-wasm') || want.has('tfjs-cpu')) {
     const { tfSweep, tfGeneration } = await import('./tfjs.js');
@@ -135,7 +140,7 @@ async function main(): Promise<void> {
       mark(`before TF.js ${backend}`);
       log(`TF.js ${backend} sweep ...`, true);
       try {
-        const sw = await tfSweep(backend, tfPlan(backend), data, budget, 0.1);
+        const sw = await tfSweep(backend, tfPlan(backend), data, budget, 0.1, probe);
         results.rows.push(...sw.rows);
         results.skipped.push(...sw.skipped);
         results.peers[id] = sw.info;
@@ -166,7 +171,7 @@ async function main(): Promise<void> {
         if (H >= 512) return { H, train: { warmup: 1, runs: 3 }, fwd: { warmup: 1, runs: 3 }, reduced: 'brain.js at H>=512: 1 warm-up + 3 timed, to fit the time budget' };
         return { H, train: { warmup: 2, runs: 5 }, fwd: { warmup: 2, runs: 5 } };
       });
-      const sw = await brainSweep(loaded.brain, plan, data, budget);
+      const sw = await brainSweep(loaded.brain, plan, data, budget, probe);
       results.rows.push(...sw.rows);
       results.skipped.push(...sw.skipped);
       results.peers.brain = { version: loaded.version, differences: BRAIN_DIFFERENCES };
@@ -207,10 +212,14 @@ async function main(): Promise<void> {
     if (!PEERS.includes(r.system)) continue;
     const o = results.rows.find((x) => x.system === 'ours' && x.H === r.H);
     if (!o) continue;
+    const a = r.adjacentOurs;
     ratios.push({
       peer: r.system, H: r.H,
-      trainSpeedup: ratio(r.train?.ms, o.train?.ms), forwardSpeedup: ratio(r.forward?.ms, o.forward?.ms),
-      oursOverPeerTrain: ratio(o.train?.ms, r.train?.ms), oursOverPeerForward: ratio(o.forward?.ms, r.forward?.ms),
+      trainSpeedup: ratio(r.train?.ms, a?.trainMs), forwardSpeedup: ratio(r.forward?.ms, a?.forwardMs),
+      oursOverPeerTrain: ratio(a?.trainMs, r.train?.ms), oursOverPeerForward: ratio(a?.forwardMs, r.forward?.ms),
+      againstStartOfRun: {
+        trainSpeedup: ratio(r.train?.ms, o.train?.ms), forwardSpeedup: ratio(r.forward?.ms, o.forward?.ms),
+      },
     });
   }
 

@@ -18,10 +18,10 @@ export async function oursCapabilities(): Promise<Record<string, unknown>> {
 
 /**
  * threads: 1 pins one thread (the comparison with TF.js's one-thread wasm backend);
- * undefined takes the library's default. Libraries without a threads option ignore it.
+ * 'default' takes the library's default. Libraries without a threads option ignore it.
  */
-async function newModel(H: number, threads: number | undefined = 1): Promise<LstmModel> {
-  const config = { inputSize: V, hiddenSize: H, numLayers: 1, outputSize: V, seed: 1, ...(threads !== undefined ? { threads } : {}) };
+async function newModel(H: number, threads: number | 'default' = 1): Promise<LstmModel> {
+  const config = { inputSize: V, hiddenSize: H, numLayers: 1, outputSize: V, seed: 1, ...(threads !== 'default' ? { threads } : {}) };
   return createModel(config as ModelConfig);
 }
 
@@ -47,8 +47,8 @@ async function measureShape(model: LstmModel, H: number, data: Data, train: Step
   };
 }
 
-/** One fresh model per H, standard shape; threads as in newModel (1, or undefined for the library's default). */
-export async function oursSweep(Hs: readonly number[], data: Data, train: Steps, fwd: Steps, threads: number | undefined = 1): Promise<Row[]> {
+/** One fresh model per H, standard shape; threads as in newModel (1, or 'default' for the library's default). */
+export async function oursSweep(Hs: readonly number[], data: Data, train: Steps, fwd: Steps, threads: number | 'default' = 1): Promise<Row[]> {
   const rows: Row[] = [];
   for (const H of Hs) {
     const model = await newModel(H, threads);

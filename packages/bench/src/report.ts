@@ -99,23 +99,38 @@ export function markdown(res: Results): string {
     '(it only grows, H runs in increasing order); TF.js cpu = peak tensor bytes during one training step (tf.profile); brain.js: not measured.');
   out.push('');
 
-  out.push('## Ratios, pair by pair (peer ms / @lstm/wasm ms in this run: how many times faster @lstm/wasm is)');
+  out.push('## Ratios, pair by pair (peer ms / @lstm/wasm ms: how many times faster @lstm/wasm is, one thread each)');
+  out.push('');
+  out.push('@lstm/wasm is timed again (2+5 steps) right after each peer configuration, at the same H on the same data; ' +
+    'these ratios use that partner measurement, so both sides saw about the same machine load.');
   out.push('');
   const peers = PEERS.filter((s) => res.rows.some((r) => r.system === s));
-  const ratioRows: (string | number)[][] = [];
-  for (const H of Hs) {
-    const o = find(res.rows, 'ours', H);
-    if (!o) continue;
-    const cells: (string | number)[] = [H];
-    for (const p of peers) {
-      const r = find(res.rows, p, H);
-      cells.push(fmtX(ratio(r?.train?.ms, o.train?.ms)), fmtX(ratio(r?.forward?.ms, o.forward?.ms)));
+  const ratioTable = (partner: (r: Row) => { train?: number; fwd?: number }) => {
+    const rows: (string | number)[][] = [];
+    for (const H of Hs) {
+      if (!peers.some((p) => find(res.rows, p, H))) continue;
+      const cells: (string | number)[] = [H];
+      for (const p of peers) {
+        const r = find(res.rows, p, H);
+        const o = r ? partner(r) : {};
+        cells.push(fmtX(ratio(r?.train?.ms, o.train)), fmtX(ratio(r?.forward?.ms, o.fwd)));
+      }
+      rows.push(cells);
     }
-    ratioRows.push(cells);
-  }
+    return table(['H', ...peers.flatMap((p) => [`vs ${SYSTEM_LABEL[p]} train`, 'forward'])], rows);
+  };
   if (peers.length) {
-    out.push(table(['H', ...peers.flatMap((p) => [`vs ${SYSTEM_LABEL[p]} train`, 'forward'])], ratioRows));
+    out.push(ratioTable((r) => ({ train: r.adjacentOurs?.trainMs, fwd: r.adjacentOurs?.forwardMs })));
     out.push('');
+    out.push('The same against the @lstm/wasm sweep at the start of the run (the first table):');
+    out.push('');
+    out.push(ratioTable((r) => {
+      const o = find(res.rows, 'ours', r.H);
+      return { train: o?.train?.ms, fwd: o?.forward?.ms };
+    }));
+    out.push('');
+    const partners = res.rows.filter((r) => r.adjacentOurs).map((r) => `${SYSTEM_LABEL[r.system]} H=${r.H}: ${fmtMs(r.adjacentOurs!.trainMs)} / ${fmtMs(r.adjacentOurs!.forwardMs)}`);
+    out.push(`Partner @lstm/wasm times (train / forward ms): ${partners.join('; ')}.`);
     out.push('Ours/peer time (the inverse) is in latest.json. "-" = that peer was not run at that H (see Skipped).');
   } else {
     out.push('(no peers in this run)');
@@ -317,7 +332,8 @@ export function svgChart(res: Results): string {
       const common = pts.filter((p) => find(res.rows, 'ours', p.H)?.train).map((p) => p.H);
       if (common.length) {
         const H = Math.max(...common);
-        const r = ratio(find(res.rows, s, H)!.train!.ms, find(res.rows, 'ours', H)!.train!.ms);
+        const pr = find(res.rows, s, H)!;
+        const r = ratio(pr.train!.ms, pr.adjacentOurs?.trainMs ?? find(res.rows, 'ours', H)!.train!.ms);
         out.push(`<text x="${lx + 34}" y="${ly + 16}" fill="#555" font-size="11">${fmtX(r)} slower at H=${H}</text>`);
         ly += 16;
       }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
   V, time, trainFlops, forwardFlops, gflops, sampleFromProbs, Lcg, log,
-  type Data, type Row, type Generation, type SystemId,
+  type Data, type Row, type Generation, type SystemId, type OursProbe,
 } from './common.js';
 import type { Steps } from './ours.js';
 
@@ -73,7 +73,7 @@ function wasmHeapBytes(tf: Tf): number | undefined {
  * Training (model.trainOnBatch, SGD) and forward (model.predict) on the standard workload,
  * one fresh model per H, one-hot input [B, T, V] and one-hot targets built once outside the timing.
  */
-export async function tfSweep(backend: TfBackend, plan: PlanEntry[], data: Data, budget: Budget, lr: number): Promise<SweepResult> {
+export async function tfSweep(backend: TfBackend, plan: PlanEntry[], data: Data, budget: Budget, lr: number, probe?: OursProbe): Promise<SweepResult> {
   const tf = await loadTf();
   const info = await useBackend(tf, backend);
   const system: SystemId = backend === 'wasm' ? 'tfjs-wasm' : 'tfjs-cpu';
@@ -125,6 +125,7 @@ export async function tfSweep(backend: TfBackend, plan: PlanEntry[], data: Data,
       reduced: p.reduced,
     });
     model.dispose();
+    if (probe) rows[rows.length - 1].adjacentOurs = await probe(p.H);
     last = { H: p.H, train: tr.ms, fwd: fw.ms };
   }
   x.dispose(); y.dispose();
