@@ -62,6 +62,7 @@ function program(): Command {
     .option('--sample-length <n>', 'characters per sample', int(1, 1_000_000), DEFAULTS.sampleLength)
     .option('--checkpoint-every <n>', 'save the checkpoint every n steps (0: only at the end and on Ctrl-C)', int(0, 100_000_000), DEFAULTS.checkpointEvery)
     .option('--resume <file>', 'continue the run saved in this checkpoint')
+    .option('--threads <n>', 'threads sharing each step (0: as many as the machine has, up to 4); results do not depend on it', int(0, 64), 0)
     .option('--overwrite', 'start a new run even if --out already holds a checkpoint', false)
     .addHelpText('after', `
 Examples:

@@ -39,6 +39,8 @@ export interface TrainOptions extends RunSettings {
   out?: string;
   resume?: string;
   overwrite: boolean;
+  /** Worker threads per step; 0: the library's default. Results are the same for any count. */
+  threads: number;
   /** Names of the options given on the command line (the others are defaults). */
   given: Set<string>;
 }
@@ -113,7 +115,7 @@ export async function train(opts: TrainOptions): Promise<number> {
   let resumed: Checkpoint | null = null;
   let state: TrainState | null = null;
   let settings: RunSettings = { ...opts };
-  for (const k of ['data', 'out', 'resume', 'overwrite', 'given'] as const) delete (settings as unknown as Record<string, unknown>)[k];
+  for (const k of ['data', 'out', 'resume', 'overwrite', 'given', 'threads'] as const) delete (settings as unknown as Record<string, unknown>)[k];
   if (opts.resume !== undefined) {
     resumed = readCheckpointFile(opts.resume, '--resume');
     state = resumed.header as unknown as TrainState;
@@ -173,136 +175,140 @@ export async function train(opts: TrainOptions): Promise<number> {
 
   // ---- the model ----
   const V = vocab.size;
-  const model = await createModel({ inputSize: V, hiddenSize: settings.hidden, numLayers: settings.layers, outputSize: V, seed: settings.seed, cell: settings.cell });
-  if (resumed) applyCheckpoint(model, resumed);
-  const batcher = new CharBatcher(trainIds, B, T, state ? state.batcher.position : 0);
-  const rng = resumed?.header.rng ? new Rng(Uint32Array.from(resumed.header.rng)) : new Rng((settings.seed ^ 0x5bd1e995) >>> 0);
-  const history: History = state ? { train: [...state.history.train], val: [...state.history.val] } : { train: [], val: [] };
-  const ema = state ? { ...state.smooth } : { ema: 0, n: 0 };
-  let smooth: number | null = ema.n > 0 ? ema.ema / (1 - (1 - SMOOTHING) ** ema.n) : null;
-  let step = resumed ? resumed.header.step : 0;
-  const priorSec = state ? state.elapsedSec : 0;
-  const optimizer = optimizerConfig(settings);
-  const Bv = validationStreams(valIds.length, T, B);
-  const dataInfo = { path: corpus.path === null ? null : resolve(corpus.path), name: corpus.name, crc: corpus.crc, chars: chars.length };
-
+  const model = await createModel({ inputSize: V, hiddenSize: settings.hidden, numLayers: settings.layers, outputSize: V, seed: settings.seed, cell: settings.cell,
+    ...(opts.threads > 0 ? { threads: opts.threads } : {}) });
   try {
-    mkdirSync(out, { recursive: true });
-  } catch (e) {
-    throw new UserError(`cannot create --out ${JSON.stringify(out)}: ${(e as Error).message}`);
-  }
+    if (resumed) applyCheckpoint(model, resumed);
+    const batcher = new CharBatcher(trainIds, B, T, state ? state.batcher.position : 0);
+    const rng = resumed?.header.rng ? new Rng(Uint32Array.from(resumed.header.rng)) : new Rng((settings.seed ^ 0x5bd1e995) >>> 0);
+    const history: History = state ? { train: [...state.history.train], val: [...state.history.val] } : { train: [], val: [] };
+    const ema = state ? { ...state.smooth } : { ema: 0, n: 0 };
+    let smooth: number | null = ema.n > 0 ? ema.ema / (1 - (1 - SMOOTHING) ** ema.n) : null;
+    let step = resumed ? resumed.header.step : 0;
+    const priorSec = state ? state.elapsedSec : 0;
+    const optimizer = optimizerConfig(settings);
+    const Bv = validationStreams(valIds.length, T, B);
+    const dataInfo = { path: corpus.path === null ? null : resolve(corpus.path), name: corpus.name, crc: corpus.crc, chars: chars.length };
 
-  const log = makeReporter();
-  const write = (s: string) => log.log(s);
-  write(`lstm-train: ${resumed ? `resuming ${JSON.stringify(opts.resume)} at step ${step}` : 'new run'}` +
-    (corpus.path === null ? `; the built-in corpus: every first name in ${BUILTIN_SOURCE}, shuffled` : ''));
-  write(`text: ${corpus.name}: ${chars.length.toLocaleString('en-US')} characters, ${V} distinct; ` +
-    `${trainIds.length.toLocaleString('en-US')} to train on, ${valIds.length.toLocaleString('en-US')} for validation`);
-  write(`model: ${settings.layers} x ${settings.cell.toUpperCase()}(${settings.hidden}), ${model.parameterCount.toLocaleString('en-US')} parameters; ` +
-    `${settings.optimizer} lr ${settings.lr}, clip ${settings.clip}, batch ${B} x ${T}; ${settings.steps} steps; output in ${out}`);
+    try {
+      mkdirSync(out, { recursive: true });
+    } catch (e) {
+      throw new UserError(`cannot create --out ${JSON.stringify(out)}: ${(e as Error).message}`);
+    }
 
-  // ---- pieces ----
-  const validate = (): number => evaluateTokens(model, valIds, { batchSize: Bv, seqLength: T }).loss / LN2;
-  const lastVal = () => (history.val.length ? history.val[history.val.length - 1][1] : null);
-  const sample = (): string => generateText(model, vocab, rng, { length: settings.sampleLength, temperature: TRAIN_SAMPLE_TEMPERATURE });
+    const log = makeReporter();
+    const write = (s: string) => log.log(s);
+    write(`lstm-train: ${resumed ? `resuming ${JSON.stringify(opts.resume)} at step ${step}` : 'new run'}` +
+      (corpus.path === null ? `; the built-in corpus: every first name in ${BUILTIN_SOURCE}, shuffled` : ''));
+    write(`text: ${corpus.name}: ${chars.length.toLocaleString('en-US')} characters, ${V} distinct; ` +
+      `${trainIds.length.toLocaleString('en-US')} to train on, ${valIds.length.toLocaleString('en-US')} for validation`);
+    write(`model: ${settings.layers} x ${settings.cell.toUpperCase()}(${settings.hidden}), ${model.parameterCount.toLocaleString('en-US')} parameters, ${model.threads} thread(s); ` +
+      `${settings.optimizer} lr ${settings.lr}, clip ${settings.clip}, batch ${B} x ${T}; ${settings.steps} steps; output in ${out}`);
 
-  const started = performance.now();
-  const startStep = step;
-  const elapsed = () => priorSec + (performance.now() - started) / 1000;
-  const status = () => {
-    const sec = (performance.now() - started) / 1000;
-    const done = step - startStep;
-    return {
-      step, total: settings.steps, loss: smooth, val: lastVal(),
-      charsPerSec: done > 0 ? (done * B * T) / sec : NaN,
-      etaSec: done > 0 ? ((settings.steps - step) * sec) / done : NaN,
+    // ---- pieces ----
+    const validate = (): number => evaluateTokens(model, valIds, { batchSize: Bv, seqLength: T }).loss / LN2;
+    const lastVal = () => (history.val.length ? history.val[history.val.length - 1][1] : null);
+    const sample = (): string => generateText(model, vocab, rng, { length: settings.sampleLength, temperature: TRAIN_SAMPLE_TEMPERATURE });
+
+    const started = performance.now();
+    const startStep = step;
+    const elapsed = () => priorSec + (performance.now() - started) / 1000;
+    const status = () => {
+      const sec = (performance.now() - started) / 1000;
+      const done = step - startStep;
+      return {
+        step, total: settings.steps, loss: smooth, val: lastVal(),
+        charsPerSec: done > 0 ? (done * B * T) / sec : NaN,
+        etaSec: done > 0 ? ((settings.steps - step) * sec) / done : NaN,
+      };
     };
-  };
 
-  const saveOutputs = (interrupted: boolean) => {
-    const extra: TrainState = {
-      trainer: { settings, data: dataInfo },
-      batcher: { position: batcher.position },
-      smooth: { ...ema }, elapsedSec: elapsed(), interrupted, history,
+    const saveOutputs = (interrupted: boolean) => {
+      const extra: TrainState = {
+        trainer: { settings, data: dataInfo },
+        batcher: { position: batcher.position },
+        smooth: { ...ema }, elapsedSec: elapsed(), interrupted, history,
+      };
+      const ckpt = modelToCheckpoint(model, { vocab: [...vocab.chars], optimizer, step, rng, ...extra });
+      writeFileAtomic(ckptPath, encodeCheckpoint(ckpt));
+      writeCurves(out, corpus.name, settings, history);
     };
-    const ckpt = modelToCheckpoint(model, { vocab: [...vocab.chars], optimizer, step, rng, ...extra });
-    writeFileAtomic(ckptPath, encodeCheckpoint(ckpt));
-    writeCurves(out, corpus.name, settings, history);
-  };
 
-  // ---- Ctrl-C: finish the step, save, exit ----
-  let stopRequested = false;
-  const onSignal = () => {
+    // ---- Ctrl-C: finish the step, save, exit ----
+    let stopRequested = false;
+    const onSignal = () => {
+      if (stopRequested) {
+        // a second Ctrl-C while saving: the final file is never half-written, so just go
+        removePendingTemp();
+        process.exit(130);
+      }
+      stopRequested = true;
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    const reporter: Reporter = log;
+    try {
+      while (step < settings.steps && !stopRequested) {
+        // The carried TBPTT state restarts with the streams (each epoch) and at every checkpoint
+        // step, so that a run resumed from a checkpoint continues exactly as the unbroken run.
+        if (batcher.chunk === 0 || (settings.checkpointEvery > 0 && step % settings.checkpointEvery === 0)) model.resetState();
+        const loss = model.trainStep({ ...batcher.next(), stateful: true }, optimizer);
+        step++;
+        if (!Number.isFinite(loss)) {
+          reporter.stop();
+          throw new UserError(`training diverged at step ${step} (the loss is ${loss}); try a lower --lr or a --clip value (the last checkpoint is kept)`);
+        }
+        const bpc = loss / LN2;
+        // bias-corrected, as Adam's moments: the average of the recent steps from the first step on
+        ema.ema = (1 - SMOOTHING) * ema.ema + SMOOTHING * bpc;
+        ema.n++;
+        smooth = ema.ema / (1 - (1 - SMOOTHING) ** ema.n);
+        history.train.push([step, bpc, smooth]);
+        const last = step === settings.steps;
+        const evalNow = valIds.length >= 2 && ((settings.evalEvery > 0 && step % settings.evalEvery === 0) || last);
+        if (evalNow) history.val.push([step, validate()]);
+        if (settings.sampleEvery > 0 && step % settings.sampleEvery === 0) {
+          reporter.log(`--- sample at step ${step} (temperature ${TRAIN_SAMPLE_TEMPERATURE}) ---\n${sample()}\n---`);
+        }
+        if ((settings.checkpointEvery > 0 && step % settings.checkpointEvery === 0) || last) saveOutputs(false);
+        reporter.update(status(), evalNow || last);
+        // let signals in
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+
     if (stopRequested) {
-      // a second Ctrl-C while saving: the final file is never half-written, so just go
-      removePendingTemp();
-      process.exit(130);
+      saveOutputs(true);
+      reporter.stop();
+      process.stderr.write(`\nlstm-train: stopped at step ${step}; saved ${ckptPath}. Continue with: lstm-train --resume ${ckptPath}\n`);
+      return 130;
     }
-    stopRequested = true;
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const reporter: Reporter = log;
-  try {
-    while (step < settings.steps && !stopRequested) {
-      // The carried TBPTT state restarts with the streams (each epoch) and at every checkpoint
-      // step, so that a run resumed from a checkpoint continues exactly as the unbroken run.
-      if (batcher.chunk === 0 || (settings.checkpointEvery > 0 && step % settings.checkpointEvery === 0)) model.resetState();
-      const loss = model.trainStep({ ...batcher.next(), stateful: true }, optimizer);
-      step++;
-      if (!Number.isFinite(loss)) {
-        reporter.stop();
-        throw new UserError(`training diverged at step ${step} (the loss is ${loss}); try a lower --lr or a --clip value (the last checkpoint is kept)`);
-      }
-      const bpc = loss / LN2;
-      // bias-corrected, as Adam's moments: the average of the recent steps from the first step on
-      ema.ema = (1 - SMOOTHING) * ema.ema + SMOOTHING * bpc;
-      ema.n++;
-      smooth = ema.ema / (1 - (1 - SMOOTHING) ** ema.n);
-      history.train.push([step, bpc, smooth]);
-      const last = step === settings.steps;
-      const evalNow = valIds.length >= 2 && ((settings.evalEvery > 0 && step % settings.evalEvery === 0) || last);
-      if (evalNow) history.val.push([step, validate()]);
-      if (settings.sampleEvery > 0 && step % settings.sampleEvery === 0) {
-        reporter.log(`--- sample at step ${step} (temperature ${TRAIN_SAMPLE_TEMPERATURE}) ---\n${sample()}\n---`);
-      }
-      if ((settings.checkpointEvery > 0 && step % settings.checkpointEvery === 0) || last) saveOutputs(false);
-      reporter.update(status(), evalNow || last);
-      // let signals in
-      await new Promise<void>((r) => setImmediate(r));
-    }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-
-  if (stopRequested) {
-    saveOutputs(true);
     reporter.stop();
-    process.stderr.write(`\nlstm-train: stopped at step ${step}; saved ${ckptPath}. Continue with: lstm-train --resume ${ckptPath}\n`);
-    model.dispose();
-    return 130;
-  }
-  reporter.stop();
 
-  const s = status();
-  const totalSec = elapsed();
-  const finalVal = lastVal();
-  const lines = [
-    '',
-    `done: step ${step} in ${formatDuration(totalSec)} (${totalSec.toFixed(1)} s${priorSec > 0 ? ' over all sessions' : ''}), ` +
-      `${Math.round(s.charsPerSec).toLocaleString('en-US')} char/s; train loss ${smooth?.toFixed(3)} bpc` +
-      (finalVal !== null ? `; validation ${finalVal.toFixed(3)} bits/char` : ''),
-    `checkpoint: ${ckptPath}`,
-    `curves: ${join(out, 'loss.csv')}, ${join(out, 'loss.svg')}`,
-    `samples (temperature ${TRAIN_SAMPLE_TEMPERATURE}):`,
-    sample(),
-    `more: lstm-train sample --checkpoint ${ckptPath} --length 500`,
-  ];
-  process.stdout.write(lines.join('\n') + '\n');
-  model.dispose();
-  return 0;
+    const s = status();
+    const totalSec = elapsed();
+    const finalVal = lastVal();
+    const lines = [
+      '',
+      `done: step ${step} in ${formatDuration(totalSec)} (${totalSec.toFixed(1)} s${priorSec > 0 ? ' over all sessions' : ''}), ` +
+        `${Math.round(s.charsPerSec).toLocaleString('en-US')} char/s; train loss ${smooth?.toFixed(3)} bpc` +
+        (finalVal !== null ? `; validation ${finalVal.toFixed(3)} bits/char` : ''),
+      `checkpoint: ${ckptPath}`,
+      `curves: ${join(out, 'loss.csv')}, ${join(out, 'loss.svg')}`,
+      `samples (temperature ${TRAIN_SAMPLE_TEMPERATURE}):`,
+      sample(),
+      `more: lstm-train sample --checkpoint ${ckptPath} --length 500`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+    return 0;
+  } finally {
+    // also on errors: a threaded model holds workers that would keep the process alive
+    model.dispose();
+  }
 }
 
 function vocabOf(ckpt: Checkpoint, path: string): CharVocab {
@@ -340,13 +346,16 @@ export async function sampleCommand(o: { checkpoint: string; prompt: string; len
     throw new UserError(`${JSON.stringify(o.checkpoint)} has ${vocab.size} characters in its vocabulary but a model of ${ckpt.header.model.inputSize} inputs and ${ckpt.header.model.outputSize} outputs; it is not a character model`);
   }
   const model: LstmModel = await createModelFromCheckpoint(ckpt);
-  const rng = new Rng(o.seed);
-  process.stdout.write(o.prompt);
-  generateText(model, vocab, rng, {
-    prompt: o.prompt, length: o.length, temperature: o.temperature, topK: o.topK,
-    onText: (ch) => process.stdout.write(ch),
-  });
-  process.stdout.write('\n');
-  model.dispose();
-  return 0;
+  try {
+    const rng = new Rng(o.seed);
+    process.stdout.write(o.prompt);
+    generateText(model, vocab, rng, {
+      prompt: o.prompt, length: o.length, temperature: o.temperature, topK: o.topK,
+      onText: (ch) => process.stdout.write(ch),
+    });
+    process.stdout.write('\n');
+    return 0;
+  } finally {
+    model.dispose();
+  }
 }
