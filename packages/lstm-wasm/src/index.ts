@@ -12,7 +12,7 @@ export { CharVocab, CharBatcher, describeChar, softmax, sampleFromLogits, genera
 export type { TokenBatch, SampleOptions, GenerateOptions, EvaluateOptions } from './text.js';
 export { toSafetensors, createModelFromSafetensors, loadSafetensors, parametersFromSafetensors, readSafetensors, writeSafetensors, tensorToFloat32, SAFETENSORS_MAX_HEADER } from './safetensors.js';
 export type { SafetensorsFile, SafetensorsTensor, WriteTensor, SafetensorsExportOptions, SafetensorsImportOptions } from './safetensors.js';
-export { toONNX, ONNX_OPSET, ONNX_IR_VERSION } from './onnx.js';
+export { toONNX, parametersFromONNX, createModelFromONNX, ONNX_OPSET, ONNX_IR_VERSION } from './onnx.js';
 export type { OnnxExportOptions } from './onnx.js';
 export type { LstmDims, ImportOptions, ImportedParameters } from './interop.js';
 export { parametersFromKeras, importKerasWeights, createModelFromKeras, readTfjsWeights, parametersFromTfjs, createModelFromTfjs } from './keras.js';

@@ -5,39 +5,62 @@
 import { LstmError, describe } from './errors.js';
 import { createModel, type LstmModel, type ModelConfig } from './model.js';
 
-/** The sizes of a model, as createModel takes them. */
-export interface LstmDims { inputSize: number; hiddenSize: number; numLayers: number; outputSize: number }
+/** The recurrent cells (as ModelConfig.cell). */
+export type Cell = 'lstm' | 'gru' | 'rnn';
+export const CELLS: readonly Cell[] = ['lstm', 'gru', 'rnn'];
 
-/** Options for the create...From... functions: everything createModel takes except the sizes. */
-export type ImportOptions = Omit<ModelConfig, 'inputSize' | 'hiddenSize' | 'numLayers' | 'outputSize'>;
+/** The sizes and cell of a model, as createModel takes them (cell and peepholes only when not the defaults). */
+export interface LstmDims {
+  inputSize: number; hiddenSize: number; numLayers: number; outputSize: number;
+  cell?: Cell; peepholes?: boolean;
+}
 
-/** The model's parameters under PyTorch's names, with the sizes they imply. */
+/** Options for the create...From... functions: everything createModel takes except the sizes and cell. */
+export type ImportOptions = Omit<ModelConfig, 'inputSize' | 'hiddenSize' | 'numLayers' | 'outputSize' | 'cell' | 'peepholes'>;
+
+/** The model's parameters under @lstm/wasm's (PyTorch's) names, with the sizes they imply. */
 export interface ImportedParameters { config: LstmDims; params: Record<string, Float32Array> }
 
 /** Limits createModel enforces; an importer checks them before anything is allocated. */
 export const MAX_SIZE = 1 << 20;
 export const MAX_LAYERS = 64;
 
-/** PyTorch's state_dict names and shapes for nn.LSTM(X, H, L) + nn.Linear(H, V), in state_dict order. */
+/** Rows of weight_ih / weight_hh per hidden unit: the gates. */
+export function gatesOf(cell: Cell): number { return cell === 'gru' ? 3 : cell === 'rnn' ? 1 : 4; }
+
+/**
+ * PyTorch's state_dict names and shapes for nn.LSTM / nn.GRU / nn.RNN(X, H, L) as module `cell`
+ * + nn.Linear(H, V) as `head`, in state_dict order (peepholes, an LSTM option of @lstm/wasm,
+ * add weight_ci / weight_cf / weight_co [H] per layer).
+ */
 export function torchShapes(d: LstmDims): { name: string; shape: number[] }[] {
-  const H = d.hiddenSize;
+  const H = d.hiddenSize, cell = d.cell ?? 'lstm', G = gatesOf(cell) * H;
   const out: { name: string; shape: number[] }[] = [];
   for (let k = 0; k < d.numLayers; k++) {
-    out.push({ name: `lstm.weight_ih_l${k}`, shape: [4 * H, k === 0 ? d.inputSize : H] });
-    out.push({ name: `lstm.weight_hh_l${k}`, shape: [4 * H, H] });
-    out.push({ name: `lstm.bias_ih_l${k}`, shape: [4 * H] });
-    out.push({ name: `lstm.bias_hh_l${k}`, shape: [4 * H] });
+    out.push({ name: `${cell}.weight_ih_l${k}`, shape: [G, k === 0 ? d.inputSize : H] });
+    out.push({ name: `${cell}.weight_hh_l${k}`, shape: [G, H] });
+    out.push({ name: `${cell}.bias_ih_l${k}`, shape: [G] });
+    out.push({ name: `${cell}.bias_hh_l${k}`, shape: [G] });
+    if (d.peepholes) for (const p of ['ci', 'cf', 'co']) out.push({ name: `${cell}.weight_${p}_l${k}`, shape: [H] });
   }
   out.push({ name: 'head.weight', shape: [d.outputSize, H] });
   out.push({ name: 'head.bias', shape: [d.outputSize] });
   return out;
 }
 
-/** The sizes of a model (works with any object that has inputSize ... outputSize or a config of them). */
+/** The sizes and cell of a model. */
 export function modelDims(where: string, model: LstmModel): LstmDims {
   if (model === null || typeof model !== 'object') throw new LstmError(`${where}: model must be an LstmModel, got ${describe(model)}`);
-  const c = (model as unknown as { config?: LstmDims }).config ?? (model as unknown as LstmDims);
-  return { inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, outputSize: c.outputSize };
+  const c = ((model as unknown as { config?: LstmDims }).config ?? model) as LstmDims;
+  const d: LstmDims = { inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, outputSize: c.outputSize };
+  if (c.cell !== undefined && c.cell !== 'lstm') d.cell = c.cell;
+  if (c.peepholes) d.peepholes = true;
+  return d;
+}
+
+/** The model's loss (ModelConfig.loss), 'crossEntropy' when the model does not say. */
+export function modelLoss(model: LstmModel): string {
+  return (model as unknown as { config?: { loss?: string } }).config?.loss ?? 'crossEntropy';
 }
 
 /** Checks one size against createModel's limits. */
@@ -69,7 +92,8 @@ export async function createModelWithParameters(where: string, imported: Importe
 /** Loads imported parameters into an existing model of the same sizes. */
 export function loadParameters(where: string, model: LstmModel, imported: ImportedParameters): void {
   const a = modelDims(where, model), b = imported.config;
-  if (a.inputSize !== b.inputSize || a.hiddenSize !== b.hiddenSize || a.numLayers !== b.numLayers || a.outputSize !== b.outputSize) {
+  if (a.inputSize !== b.inputSize || a.hiddenSize !== b.hiddenSize || a.numLayers !== b.numLayers || a.outputSize !== b.outputSize ||
+    (a.cell ?? 'lstm') !== (b.cell ?? 'lstm') || !!a.peepholes !== !!b.peepholes) {
     throw new LstmError(`${where}: the file holds a model of sizes ${JSON.stringify(b)}, this model is ${JSON.stringify(a)}`);
   }
   model.setParameters(imported.params);

@@ -12,13 +12,14 @@
 // trailing bytes), as the reference implementation requires. Tensors come back as views of the
 // file's bytes: nothing is allocated from a size read in the file.
 //
-// Model files use PyTorch's state_dict names for nn.LSTM + nn.Linear (module names 'lstm' and
-// 'head'), so `net.load_state_dict(load_file(path))` works on such a module.
+// Model files use PyTorch's state_dict names for nn.LSTM / nn.GRU / nn.RNN + nn.Linear (module
+// names 'lstm' / 'gru' / 'rnn' and 'head'), so `net.load_state_dict(load_file(path))` works on
+// such a module.
 
 import { LstmError, describe } from './errors.js';
 import {
-  MAX_LAYERS, asBytes, checkFinite, checkSize, createModelWithParameters, loadParameters, modelDims, torchShapes,
-  type ImportOptions, type ImportedParameters, type LstmDims,
+  CELLS, MAX_LAYERS, asBytes, checkFinite, checkSize, createModelWithParameters, loadParameters, modelDims, modelLoss, torchShapes,
+  type Cell, type ImportOptions, type ImportedParameters, type LstmDims,
 } from './interop.js';
 import type { LstmModel } from './model.js';
 
@@ -217,74 +218,108 @@ export interface SafetensorsExportOptions {
 
 /**
  * The model's parameters as a safetensors file with PyTorch's state_dict names and dtype
- * (float32): loads with `load_state_dict` into nn.LSTM(X, H, L) as `lstm` + nn.Linear(H, V) as `head`.
+ * (float32): loads with `load_state_dict` into nn.LSTM / nn.GRU / nn.RNN(X, H, L) as the module
+ * attribute `lstm` / `gru` / `rnn`, and nn.Linear(H, V) as `head`. __metadata__ records the
+ * sizes, the cell and the loss.
  */
 export function toSafetensors(model: LstmModel, options: SafetensorsExportOptions = {}): Uint8Array {
   const where = 'toSafetensors';
+  if (options === null || typeof options !== 'object') fail(where, `options must be an object, got ${describe(options)}`);
   const dims = modelDims(where, model);
   const params = model.getParameters();
   const tensors: Record<string, WriteTensor> = {};
-  for (const s of torchShapes(dims)) tensors[s.name] = { shape: s.shape, data: params[s.name] };
-  const metadata = {
+  for (const s of torchShapes(dims)) {
+    if (!(params[s.name] instanceof Float32Array)) fail(where, `the model has no parameter '${s.name}'`);
+    tensors[s.name] = { shape: s.shape, data: params[s.name] };
+  }
+  const metadata: Record<string, string> = {
     format: 'pt', producer: '@lstm/wasm',
     inputSize: String(dims.inputSize), hiddenSize: String(dims.hiddenSize), numLayers: String(dims.numLayers), outputSize: String(dims.outputSize),
+    cell: dims.cell ?? 'lstm', loss: modelLoss(model),
+    ...(dims.peepholes ? { peepholes: 'true' } : {}),
     ...(options.metadata ?? {}),
   };
   return writeSafetensors(tensors, metadata);
 }
 
 export interface SafetensorsImportOptions {
-  /** Module names of the LSTM and the head in the state_dict (default 'lstm' and 'head'). */
-  lstmPrefix?: string;
+  /**
+   * Module name of the recurrent layer in the state_dict (default: the one module with a
+   * 'weight_ih_l0' tensor, e.g. 'lstm', 'gru', 'rnn', 'encoder'); the head's (default 'head').
+   */
+  recurrentPrefix?: string;
   headPrefix?: string;
+  /**
+   * The cell (default: from the weights' shapes, 4H rows for an LSTM, 3H for a GRU, H for an
+   * RNN). An nn.RNN with nonlinearity 'relu' cannot be told from its weights: it is not supported.
+   */
+  cell?: Cell;
   /** Ignore tensors that are not the model's (default false: extra names are an error, as load_state_dict(strict=True)). */
   allowExtra?: boolean;
 }
 
+const escapeRe = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
- * The parameters a safetensors file holds, under @lstm/wasm's names, with the sizes they imply.
- * Every name, shape, dtype and value is checked; the error says what is wrong.
+ * The parameters a safetensors file holds, under @lstm/wasm's names, with the sizes and cell
+ * they imply. Every name, shape, dtype and value is checked; the error says what is wrong.
+ * `metadata` is the file's __metadata__ (toSafetensors records the loss there).
  */
-export function parametersFromSafetensors(data: Uint8Array | ArrayBuffer, options: SafetensorsImportOptions = {}): ImportedParameters {
+export function parametersFromSafetensors(data: Uint8Array | ArrayBuffer, options: SafetensorsImportOptions = {}): ImportedParameters & { metadata: Record<string, string> } {
   const where = 'parametersFromSafetensors';
   if (options === null || typeof options !== 'object') fail(where, `options must be an object, got ${describe(options)}`);
-  const lp = options.lstmPrefix ?? 'lstm', hp = options.headPrefix ?? 'head';
-  for (const [k, v] of [['lstmPrefix', lp], ['headPrefix', hp]] as const) {
-    if (typeof v !== 'string' || v.length === 0) fail(where, `options.${k} must be a non-empty string, got ${describe(v)}`);
-  }
   const file = readSafetensors(data);
   const t = file.tensors;
-  const get = (name: string) => t.get(name);
-  // the number of layers: weight_ih_l0, _l1, ... with no gap
-  const re = new RegExp(`^${lp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.weight_ih_l(\\d+)$`);
+  const hp = options.headPrefix ?? 'head';
+  let rp = options.recurrentPrefix;
+  for (const [k, v] of [['recurrentPrefix', rp], ['headPrefix', hp]] as const) {
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) fail(where, `options.${k} must be a non-empty string, got ${describe(v)}`);
+  }
+  if (options.cell !== undefined && !CELLS.includes(options.cell)) fail(where, `options.cell must be one of ${CELLS.join(', ')}, got ${describe(options.cell)}`);
+  if (rp === undefined) {
+    const found = [...t.keys()].filter((n) => n.endsWith('.weight_ih_l0')).map((n) => n.slice(0, -'.weight_ih_l0'.length));
+    if (found.length === 0) fail(where, `no '<module>.weight_ih_l0' tensor: not the state_dict of an nn.LSTM / nn.GRU / nn.RNN (tensors: ${[...t.keys()].slice(0, 12).join(', ') || 'none'})`);
+    if (found.length > 1) fail(where, `several recurrent modules (${found.slice(0, 6).join(', ')}); say which with { recurrentPrefix }`);
+    rp = found[0];
+  }
+  // the number of layers: weight_ih_l0, _l1, ... with no gap (checked below through the expected names)
+  const re = new RegExp(`^${escapeRe(rp)}\\.weight_ih_l(\\d+)$`);
   let L = 0;
   for (const name of t.keys()) if (re.test(name)) L++;
-  if (L === 0) {
-    fail(where, `no '${lp}.weight_ih_l0' tensor: not an nn.LSTM state_dict with module name '${lp}' (tensors: ${[...t.keys()].slice(0, 12).join(', ') || 'none'})`);
-  }
-  if (L > MAX_LAYERS) fail(where, `${L} LSTM layers, more than the ${MAX_LAYERS} supported`);
-  const w0 = get(`${lp}.weight_ih_l0`), hw = get(`${hp}.weight`);
-  if (!w0 || w0.shape.length !== 2) fail(where, `'${lp}.weight_ih_l0' must have shape [4 * hiddenSize, inputSize], got ${w0 ? `[${w0.shape.join(', ')}]` : 'none'}`);
-  if (w0.shape[0] % 4 !== 0) fail(where, `'${lp}.weight_ih_l0' has ${w0.shape[0]} rows, not a multiple of 4 (4 gates * hiddenSize)`);
+  if (L === 0) fail(where, `no '${rp}.weight_ih_l0' tensor`);
+  if (L > MAX_LAYERS) fail(where, `${L} recurrent layers, more than the ${MAX_LAYERS} supported`);
+  const w0 = t.get(`${rp}.weight_ih_l0`), u0 = t.get(`${rp}.weight_hh_l0`), hw = t.get(`${hp}.weight`);
+  if (!w0 || w0.shape.length !== 2) fail(where, `'${rp}.weight_ih_l0' must have shape [gates * hiddenSize, inputSize], got ${w0 ? `[${w0.shape.join(', ')}]` : 'none'}`);
+  if (!u0 || u0.shape.length !== 2) fail(where, `'${rp}.weight_hh_l0' must have shape [gates * hiddenSize, hiddenSize], got ${u0 ? `[${u0.shape.join(', ')}]` : 'none'}`);
   if (!hw) fail(where, `missing tensor '${hp}.weight' [outputSize, hiddenSize] (the nn.Linear head)`);
   if (hw.shape.length !== 2) fail(where, `'${hp}.weight' must have shape [outputSize, hiddenSize], got [${hw.shape.join(', ')}]`);
+  const H = checkSize(where, `hiddenSize (${rp}.weight_hh_l0.shape[1])`, u0.shape[1]);
+  let cell = options.cell;
+  if (cell === undefined) {
+    const ratio = u0.shape[0] / H;
+    cell = ratio === 4 ? 'lstm' : ratio === 3 ? 'gru' : ratio === 1 ? 'rnn' : undefined;
+    if (cell === undefined) fail(where, `'${rp}.weight_hh_l0' has ${u0.shape[0]} rows for hiddenSize ${H}: not 4H (LSTM), 3H (GRU) or H (RNN)`);
+  }
   const config: LstmDims = {
-    inputSize: checkSize(where, `inputSize (${lp}.weight_ih_l0.shape[1])`, w0.shape[1]),
-    hiddenSize: checkSize(where, `hiddenSize (${lp}.weight_ih_l0.shape[0] / 4)`, w0.shape[0] / 4),
+    inputSize: checkSize(where, `inputSize (${rp}.weight_ih_l0.shape[1])`, w0.shape[1]),
+    hiddenSize: H,
     numLayers: L,
     outputSize: checkSize(where, `outputSize (${hp}.weight.shape[0])`, hw.shape[0]),
   };
+  if (cell !== 'lstm') config.cell = cell;
+  if (cell === 'lstm' && t.has(`${rp}.weight_ci_l0`)) config.peepholes = true;
   const params: Record<string, Float32Array> = {};
   const used = new Set<string>();
+  const prefix = cell;
   for (const s of torchShapes(config)) {
-    const fileName = s.name.startsWith('lstm.') ? `${lp}.${s.name.slice(5)}` : `${hp}.${s.name.slice(5)}`;
-    const x = get(fileName);
+    const fileName = s.name.startsWith('head.') ? `${hp}.${s.name.slice(5)}` : `${rp}.${s.name.slice(prefix.length + 1)}`;
+    const x = t.get(fileName);
     if (!x) {
-      const hint = s.name.includes('bias') ? ' (an LSTM or Linear built with bias=False is not supported)' : '';
+      const hint = s.name.includes('bias') ? ' (a module built with bias=False is not supported)' : '';
       fail(where, `missing tensor '${fileName}' [${s.shape.join(', ')}]${hint}`);
     }
     if (x.shape.length !== s.shape.length || x.shape.some((d, i) => d !== s.shape[i])) {
-      fail(where, `tensor '${fileName}' has shape [${x.shape.join(', ')}], expected [${s.shape.join(', ')}] for ${JSON.stringify(config)}`);
+      fail(where, `tensor '${fileName}' has shape [${x.shape.join(', ')}], expected [${s.shape.join(', ')}] for ${JSON.stringify({ ...config, cell })}`);
     }
     if (!FLOAT_DTYPES.includes(x.dtype)) fail(where, `tensor '${fileName}' has dtype ${x.dtype}; parameters must be ${FLOAT_DTYPES.join(', ')}`);
     const a = tensorToFloat32(x, where);
@@ -296,24 +331,34 @@ export function parametersFromSafetensors(data: Uint8Array | ArrayBuffer, option
     for (const name of t.keys()) {
       if (!used.has(name)) {
         const hint = /weight_hr_l\d+$/.test(name) ? ' (nn.LSTM with proj_size is not supported)'
-          : /_reverse$/.test(name) ? ' (bidirectional nn.LSTM is not supported)' : '';
+          : /_reverse$/.test(name) ? ' (a bidirectional module is not supported)'
+            : /weight_c[ifo]_l\d+$/.test(name) ? ' (peephole weights belong to an LSTM with every weight_ci, weight_cf, weight_co)' : '';
         fail(where, `unexpected tensor '${name}'${hint}; pass { allowExtra: true } to ignore tensors that are not the model's`);
       }
     }
   }
-  return { config, params };
+  return { config, params, metadata: file.metadata };
 }
 
-/** A new model with the sizes and parameters of a safetensors file (see parametersFromSafetensors). */
+const LOSSES = ['crossEntropy', 'crossEntropyLast', 'mse', 'mseLast'];
+
+/**
+ * A new model with the sizes, cell and parameters of a safetensors file (see
+ * parametersFromSafetensors). The loss is options.loss, else the one toSafetensors recorded
+ * in the file, else the default.
+ */
 export async function createModelFromSafetensors(
   data: Uint8Array | ArrayBuffer, options: ImportOptions & SafetensorsImportOptions = {},
 ): Promise<LstmModel> {
-  const { lstmPrefix, headPrefix, allowExtra, ...rest } = options ?? {};
-  const imported = parametersFromSafetensors(data, { lstmPrefix, headPrefix, allowExtra });
+  if (options === null || typeof options !== 'object') fail('createModelFromSafetensors', `options must be an object, got ${describe(options)}`);
+  const { recurrentPrefix, headPrefix, allowExtra, cell, ...rest } = options;
+  const imported = parametersFromSafetensors(data, { recurrentPrefix, headPrefix, allowExtra, cell });
+  const loss = imported.metadata.loss;
+  if (rest.loss === undefined && loss !== undefined && LOSSES.includes(loss)) rest.loss = loss as ImportOptions['loss'];
   return createModelWithParameters('createModelFromSafetensors', imported, rest);
 }
 
-/** Loads a safetensors file into an existing model of the same sizes. */
+/** Loads a safetensors file into an existing model of the same sizes and cell. */
 export function loadSafetensors(model: LstmModel, data: Uint8Array | ArrayBuffer, options: SafetensorsImportOptions = {}): void {
   loadParameters('loadSafetensors', model, parametersFromSafetensors(data, options));
 }

@@ -6,6 +6,8 @@
 //  B. a model PyTorch initialised and saved (float32, float64, float16, bfloat16) loads with
 //     createModelFromSafetensors and gives the same loss, logits, state and gradients, and
 //     three SGD-with-momentum steps match.
+//  C. nn.GRU, nn.RNN and a 2-layer nn.LSTM from PyTorch: the same through safetensors (the cell
+//     read from the shapes), and the graphs torch.onnx.export writes load with createModelFromONNX.
 // PyTorch computes in float64 from the float32 weights; tolerance: max|diff| / max|ref| <= 1e-4.
 // Build first: (cd packages/kernels && npm run build) && (cd packages/lstm-wasm && npm run build)
 
@@ -16,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createModel, createModelFromSafetensors, loadSafetensors, parametersFromSafetensors, readSafetensors, toSafetensors,
+  createModel, createModelFromONNX, createModelFromSafetensors, loadSafetensors, parametersFromSafetensors, readSafetensors, toSafetensors,
   type Batch, type LstmModel,
 } from '../dist/index.js';
 
@@ -62,6 +64,13 @@ const B = {
   torchOptim: { lr: 0.1, momentum: 0.9 },
 };
 
+const C = [
+  { cell: 'gru', inputSize: 4, hiddenSize: 5, numLayers: 2, outputSize: 3, seed: 11, T: 5, B: 2 },
+  { cell: 'rnn', inputSize: 3, hiddenSize: 6, numLayers: 1, outputSize: 4, seed: 12, T: 6, B: 3 },
+  { cell: 'lstm', inputSize: 5, hiddenSize: 4, numLayers: 2, outputSize: 6, seed: 13, T: 4, B: 2 },
+] as const;
+const batchesC: Batch[] = [];
+
 let dir = '';
 let results: any;
 let batchA: Batch, batchB: Batch;
@@ -99,9 +108,17 @@ beforeAll(async () => {
     ...(b.inputs ? { inputs: Array.from(b.inputs) } : { tokens: Array.from(b.tokens!) }),
     initialState: { h: Array.from(b.initialState!.h), c: Array.from(b.initialState!.c) },
   });
+  for (const c of C) {
+    const n = c.numLayers * c.B * c.hiddenSize;
+    batchesC.push({
+      inputs: u(c.T * c.B * c.inputSize), targets: ids(c.T * c.B, c.outputSize), seqLength: c.T, batchSize: c.B,
+      initialState: c.cell === 'lstm' ? { h: u(n, 0.5), c: u(n, 0.5) } : { h: u(n, 0.5), c: new Float32Array(0) },
+    });
+  }
   writeFileSync(join(dir, 'input.json'), JSON.stringify({
     A: { config: ca, batch: json(batchA), steps: A.steps, torchOptim: A.torchOptim },
     B: { config: cb, batch: json(batchB), steps: B.steps, seed: B.seed, torchOptim: B.torchOptim },
+    C: C.map((c, i) => ({ ...c, batch: json(batchesC[i]) })),
   }));
   const run = spawnSync(PYTHON, [SCRIPT, dir], { encoding: 'utf8', timeout: 120_000 });
   if (run.status !== 0) throw new Error(`torch_interop.py failed (status ${run.status}):\n${run.stderr}\n${run.stdout}`);
@@ -203,5 +220,46 @@ describe('safetensors with PyTorch: a model created by PyTorch', () => {
     } finally {
       model.dispose();
     }
+  });
+});
+
+describe('GRU, RNN and LSTM models from PyTorch: safetensors and torch.onnx.export', () => {
+  C.forEach((c, i) => {
+    const { T: _t, B: _b, seed: _s, ...rest } = c;
+    const config = { ...rest } as Record<string, unknown>;
+    if (c.cell === 'lstm') delete config.cell;
+
+    it(`${c.cell} x${c.numLayers}: safetensors gives the same loss, logits, state and gradients`, async () => {
+      const model = await createModelFromSafetensors(readFileSync(join(dir, `C${i}.safetensors`)));
+      try {
+        expect(model.config).toEqual(config);
+        const e = results.C[i];
+        expect(Object.keys(model.getParameters()).sort()).toEqual([...e.keys].sort());
+        const batch = batchesC[i];
+        const r = model.computeGradients(c.cell === 'lstm' ? batch : { ...batch, initialState: { h: batch.initialState!.h } });
+        close(`C ${c.cell} loss`, r.loss, e.loss);
+        close(`C ${c.cell} logits`, r.logits, e.logits);
+        close(`C ${c.cell} h_n`, r.finalState.h, e.h);
+        if (c.cell === 'lstm') close(`C ${c.cell} c_n`, r.finalState.c, e.c);
+        for (const name of Object.keys(e.grads)) close(`C ${c.cell} grad ${name}`, r.grads[name], e.grads[name]);
+      } finally {
+        model.dispose();
+      }
+    });
+
+    it(`${c.cell} x${c.numLayers}: the ONNX file torch.onnx.export wrote imports and gives the same logits`, async () => {
+      const model = await createModelFromONNX(readFileSync(join(dir, `C${i}.onnx`)));
+      try {
+        expect(model.config).toEqual(config);
+        const f = model.forward({ inputs: batchesC[i].inputs, seqLength: c.T, batchSize: c.B });
+        close(`C ${c.cell} torch.onnx.export logits`, f.logits, results.C[i].zeroStateLogits);
+        // and the same weights as the safetensors file
+        const st = parametersFromSafetensors(readFileSync(join(dir, `C${i}.safetensors`)));
+        const p = model.getParameters();
+        for (const name of Object.keys(st.params)) expect(Array.from(p[name]), name).toEqual(Array.from(st.params[name]));
+      } finally {
+        model.dispose();
+      }
+    });
   });
 });

@@ -11,6 +11,9 @@
 #  B: a model PyTorch initialises (torch.manual_seed), saved as B.safetensors (float32) and in
 #     float64 / float16 / bfloat16; loss, logits, final state and every gradient on a token
 #     batch; three SGD (momentum) steps.
+#  C: nn.GRU, nn.RNN and a 2-layer nn.LSTM (module attribute named after the cell) saved as
+#     safetensors, with loss, logits, state and gradients; and each exported by torch.onnx.export
+#     (opset 14), with its zero-state logits.
 # Everything is computed in float64 from the float32 weights. Results go to results.json.
 
 import json
@@ -89,6 +92,39 @@ class Net(nn.Module):
         return self.head(out), hT, cT
 
 
+class CellNet(nn.Module):
+    """nn.LSTM / nn.GRU / nn.RNN as the attribute named after the cell, and a Linear head."""
+
+    def __init__(self, cell, X, H, L, V):
+        super().__init__()
+        self.cell = cell
+        mod = {'lstm': nn.LSTM, 'gru': nn.GRU, 'rnn': nn.RNN}[cell](input_size=X, hidden_size=H, num_layers=L)
+        setattr(self, cell, mod)
+        self.head = nn.Linear(H, V)
+
+    def forward(self, x, h0, c0=None):
+        mod = getattr(self, self.cell)
+        if self.cell == 'lstm':
+            out, (hT, cT) = mod(x, (h0, c0))
+        else:
+            out, hT = mod(x, h0)
+            cT = None
+        return self.head(out), hT, cT
+
+
+class Logits(nn.Module):
+    """CellNet from zero state, logits only: the graph torch.onnx.export writes."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        mod = getattr(self.net, self.net.cell)
+        out = mod(x)[0]
+        return self.net.head(out)
+
+
 def flat(t):
     return t.detach().reshape(-1).tolist()
 
@@ -108,7 +144,7 @@ def state(batch, L, H):
         z = torch.zeros(L, B, H, dtype=torch.float64)
         return z, z.clone()
     f = lambda a: torch.tensor(a, dtype=torch.float32).double().reshape(L, B, H)
-    return f(s['h']), f(s['c'])
+    return f(s['h']), (f(s['c']) if s.get('c') else None)
 
 
 def loss_of(net, batch, X, L, H):
@@ -177,6 +213,31 @@ def main():
     opt = torch.optim.SGD(net.parameters(), **b['torchOptim'])
     res['B_losses'] = train(net, b['batch'], X, L, H, opt, b['steps'])
     res['B_params'] = {k: flat(v) for k, v in net.state_dict().items()}
+
+    # ---- C: other cells, created by PyTorch: safetensors and torch.onnx.export ----
+    res['C'] = []
+    for i, c in enumerate(inp['C']):
+        X, H, L, V, cell = c['inputSize'], c['hiddenSize'], c['numLayers'], c['outputSize'], c['cell']
+        torch.manual_seed(c['seed'])
+        net = CellNet(cell, X, H, L, V)
+        save_file(net.state_dict(), os.path.join(d, f'C{i}.safetensors'), {'format': 'pt'})
+        T, B = c['batch']['seqLength'], c['batch']['batchSize']
+        x32 = torch.tensor(c['batch']['inputs'], dtype=torch.float32).reshape(T, B, X)
+        torch.onnx.export(Logits(net).eval(), (x32,), os.path.join(d, f'C{i}.onnx'), input_names=['input'], output_names=['logits'],
+                          dynamic_axes={'input': {0: 'seq', 1: 'batch'}}, opset_version=14)
+        net = net.double()
+        h0, c0 = state(c['batch'], L, H)
+        logits, hT, cT = net(x32.double(), h0, c0 if cell == 'lstm' else None)
+        V_ = logits.shape[-1]
+        loss = F.cross_entropy(logits.reshape(-1, V_), torch.tensor(c['batch']['targets'], dtype=torch.long))
+        loss.backward()
+        with torch.no_grad():
+            zlogits = Logits(net)(x32.double())
+        out = {'keys': list(net.state_dict().keys()), 'loss': loss.item(), 'logits': flat(logits), 'h': flat(hT),
+               'grads': {n: flat(p.grad) for n, p in net.named_parameters()}, 'zeroStateLogits': flat(zlogits)}
+        if cT is not None:
+            out['c'] = flat(cT)
+        res['C'].append(out)
 
     with open(os.path.join(d, 'results.json'), 'w') as f:
         json.dump(res, f)
