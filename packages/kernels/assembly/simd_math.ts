@@ -4,11 +4,16 @@
 
 // exp by Cody-Waite range reduction x = n*ln2 + r, |r| <= ln2/2, and a degree-6
 // polynomial for e^r (Cephes expf coefficients); 2^n is built in the exponent bits.
+// Rounding x*log2(e) to n uses the 1.5*2^23 trick: adding it leaves n in the low
+// mantissa bits of t, so neither floor nor a float-to-int conversion is needed
+// (V8 lowers both, and wasm's NaN-exact min/max, to long instruction sequences;
+// pmin/pmax are single instructions and, with x first, still pass NaN through).
 // The clamp keeps n in [-126, 127] so the scale is always a normal float.
 // @ts-ignore: decorator
 @inline export function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(12582912.0));
+  const n = f32x4.sub(t, f32x4.splat(12582912.0));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.add(r, f32x4.mul(n, f32x4.splat(2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -18,7 +23,8 @@
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // t's mantissa holds 2^22 + n; adding 127 and shifting by 23 leaves n + 127 as the exponent
+  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
   return f32x4.mul(y, scale);
 }
 
@@ -32,7 +38,7 @@
 // Beyond |x| = 7.905 tanh rounds to +-1 in float32, so the clamp is exact.
 // @ts-ignore: decorator
 @inline export function tanh4(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-7.90531110763549805)), f32x4.splat(7.90531110763549805));
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-7.90531110763549805)), f32x4.splat(7.90531110763549805));
   const x2 = f32x4.mul(xc, xc);
   let p = f32x4.splat(-2.76076847742355e-16);
   p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(2.00018790482477e-13));

@@ -70,6 +70,15 @@ describe('SIMD exp, sigmoid, tanh accurate to float32', () => {
     expect(wide.rel).toBeLessThan(3.6e-7);
     expect(small.rel).toBeLessThan(3.6e-7);
   });
+  it('passes NaN through, so a diverging model shows it', () => {
+    const w = new Wasm();
+    const xs = Float32Array.from([NaN, 1, NaN, -2, NaN]);
+    const px = w.alloc(5, xs), py = w.alloc(5);
+    for (const f of ['exp_array', 'sigmoid_array', 'tanh_array']) {
+      w.fn(f)(py, px, 5);
+      expect(Array.from(w.f32(py, 5)).map(Number.isNaN), f).toEqual([true, false, true, false, true]);
+    }
+  });
   it('saturates cleanly far outside the range', () => {
     const w = new Wasm();
     const xs = Float32Array.from([-1000, -100, 100, 1000, -Infinity, Infinity]);
