@@ -135,8 +135,8 @@ function gemm_a_strided(c: usize, a: usize, ai: usize, ak: usize, b: usize, M: i
 // Both operands are contiguous along K, so each entry is a dot product: tiles of
 // 2 x 4 entries keep eight f32x4 partial sums and reduce them once at the end.
 // Column groups are the outer loop: four rows of B stay in L1 while A passes.
-// An odd last row of A takes the one-row path, so callers that split M must
-// split at even rows to get the same bits.
+// An odd last row takes a one-row tile that does, entry for entry, the same
+// operations as the pair tile: any split of M gives the same bits.
 export function matmul_abt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32): void {
   const lda = <usize>K << 2;
   const ldc = <usize>N << 2;
@@ -144,13 +144,7 @@ export function matmul_abt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32)
   for (let j = 0; j < N4; j += 4) {
     const b0 = b + <usize>j * lda;
     for (let i = 0; i < M2; i += 2) tile2x4_dot(c + <usize>i * ldc + (<usize>j << 2), ldc, a + <usize>i * lda, b0, lda, K);
-    if (M2 < M) {
-      const ai = a + <usize>M2 * lda, ci = c + <usize>M2 * ldc;
-      for (let jj = j; jj < j + 4; jj++) {
-        const p = ci + (<usize>jj << 2);
-        store<f32>(p, load<f32>(p) + dot(ai, b + <usize>jj * lda, K));
-      }
-    }
+    if (M2 < M) tile1x4_dot(c + <usize>M2 * ldc + (<usize>j << 2), a + <usize>M2 * lda, b0, lda, K);
   }
   for (let j = N4; j < N; j++) {
     const bj = b + <usize>j * lda;
@@ -188,6 +182,27 @@ export function matmul_abt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32)
   const c1 = c0 + ldc;
   v128.store(c0, f32x4.add(v128.load(c0), r0));
   v128.store(c1, f32x4.add(v128.load(c1), r1));
+}
+
+// one row of tile2x4_dot (generation runs one sequence: M = 1)
+// @ts-ignore: decorator
+@inline function tile1x4_dot(c0: usize, a0: usize, b0: usize, lda: usize, K: i32): void {
+  const b1 = b0 + lda, b2 = b1 + lda, b3 = b2 + lda;
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const o = <usize>k << 2;
+    const va0 = v128.load(a0 + o);
+    s00 = madd(va0, v128.load(b0 + o), s00); s01 = madd(va0, v128.load(b1 + o), s01);
+    s02 = madd(va0, v128.load(b2 + o), s02); s03 = madd(va0, v128.load(b3 + o), s03);
+  }
+  let r0 = hsum4(s00, s01, s02, s03);
+  for (; k < K; k++) {
+    const o = <usize>k << 2;
+    const vb = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(b0 + o)), 1, load<f32>(b1 + o)), 2, load<f32>(b2 + o)), 3, load<f32>(b3 + o));
+    r0 = madd(v128.load32_splat(a0 + o), vb, r0);
+  }
+  v128.store(c0, f32x4.add(v128.load(c0), r0));
 }
 
 // @ts-ignore: decorator
