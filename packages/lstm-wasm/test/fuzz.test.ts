@@ -1,5 +1,5 @@
 // Seeded fuzzing of every reader of untrusted files: the checkpoint (the trainer's format),
-// safetensors and the Keras / TensorFlow.js importer. Each gets at least 10,000 mutated files,
+// safetensors, the Keras / TensorFlow.js importer and the ONNX importer. Each gets at least 10,000 mutated files,
 // from a valid one: truncations, bit flips, byte overwrites and insertions, length fields set to
 // huge or negative values, and structure-aware mutations of the JSON header re-encoded into a
 // well-formed file (offsets out of range or overlapping, wrong dtypes and shapes, names missing
@@ -12,8 +12,8 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  LstmError, crc32, decodeCheckpoint, encodeCheckpoint, parameterCount, parametersFromKeras, parametersFromSafetensors,
-  parametersFromTfjs, readSafetensors, writeSafetensors, type Checkpoint,
+  LstmError, crc32, createModel, decodeCheckpoint, encodeCheckpoint, parameterCount, parametersFromKeras, parametersFromONNX,
+  parametersFromSafetensors, parametersFromTfjs, readSafetensors, toONNX, writeSafetensors, type Checkpoint,
 } from '../dist/index.js';
 
 const N = 10_000;
@@ -381,5 +381,79 @@ describe('fuzz: readers reject malformed files with an LstmError, fast, without 
       if (r2.chance(0.1) && Array.isArray(m)) m[r2.int(m.length)] = r2.pick([NaN, Infinity, [NaN], { shape: [2], data: [1] }, { shape: [1e9, 1e9], data: [] }, { shape: [2], data: 'ab' }]);
       return m;
     }, () => listSize, (m) => parametersFromKeras(m as number[][]), () => {}, (n) => 8 * n + 4096);
+  }, 60_000);
+
+  it(`ONNX (parametersFromONNX): ${N} mutated files`, async () => {
+    const bases: Uint8Array[] = [];
+    for (const [config, options] of [
+      [{ inputSize: 3, hiddenSize: 2, numLayers: 2, outputSize: 3, peepholes: true }, { initialState: true }],
+      [{ inputSize: 4, hiddenSize: 2, numLayers: 1, outputSize: 4, cell: 'gru' }, { input: 'tokens' }],
+      [{ inputSize: 2, hiddenSize: 3, numLayers: 2, outputSize: 2, cell: 'rnn', loss: 'mse' }, {}],
+    ] as const) {
+      const m = await createModel({ ...config, seed: 2 } as Parameters<typeof createModel>[0]);
+      bases.push(toONNX(m, options as Parameters<typeof toONNX>[1]));
+      const { loss: _loss, ...shape } = m.config; // the loss is not in the graph
+      expect(parametersFromONNX(bases[bases.length - 1]).config).toEqual(shape);
+      m.dispose();
+    }
+    /** [start, end) of each field of a protobuf message (the test's own walker; the bases are well formed). */
+    const fields = (b: Uint8Array): [number, number][] => {
+      const out: [number, number][] = [];
+      let i = 0;
+      const varint = () => { let v = 0, m = 1; for (;;) { const x = b[i++]; v += (x & 0x7f) * m; m *= 128; if (!(x & 0x80)) return v; } };
+      while (i < b.length) {
+        const start = i, tag = varint(), wire = tag % 8;
+        if (wire === 0) varint(); else if (wire === 2) { const n = varint(); i += n; } else if (wire === 5) i += 4; else i += 8;
+        out.push([start, i]);
+      }
+      return out;
+    };
+    const varintBytes = (v: number) => { const o: number[] = []; while (v >= 0x80) { o.push((v % 0x80) | 0x80); v = Math.floor(v / 0x80); } o.push(v); return o; };
+    /** The model with its graph's fields edited (removed, duplicated, swapped): missing or extra nodes and initializers. */
+    const editGraph = (r: Prng, model: Uint8Array): Uint8Array => {
+      const top = fields(model);
+      const gi = top.findIndex(([st]) => model[st] === 0x3a); // field 7, length-delimited
+      const [gs, ge] = top[gi];
+      let h = gs + 1;
+      while (model[h] & 0x80) h++;
+      const graph = model.subarray(h + 1, ge);
+      const gf = fields(graph).map(([a, b]) => graph.subarray(a, b));
+      for (let k = 1 + r.int(3); k > 0; k--) {
+        const op = r.int(3), i = r.int(gf.length), j = r.int(gf.length);
+        if (op === 0) gf.splice(i, 1);
+        else if (op === 1) gf.splice(j, 0, gf[i]);
+        else [gf[i], gf[j]] = [gf[j], gf[i]];
+      }
+      const body = gf.flatMap((f) => [...f]);
+      const parts = top.map(([a, b], k) => (k === gi ? [0x3a, ...varintBytes(body.length), ...body] : [...model.subarray(a, b)]));
+      return Uint8Array.from(parts.flat());
+    };
+    const ascii = (t: string) => [...new TextEncoder().encode(t)];
+    const SWAPS: [string, string][] = [['LSTM', 'GRU '], ['GRU', 'RNN'], ['RNN', 'GRU'], ['MatMul', 'Gemm__'], ['forward', 'reverse'], ['Squeeze', 'Reshape'], ['Softmax', 'Sigmoid'], ['W_l0', 'R_l0'], ['B_l1', 'W_l1'], ['head_bias', 'head_xias']];
+    const r = new Prng(0x0a1e);
+    const o = fuzz('onnx', () => {
+      const base = r.pick(bases);
+      const k = r.int(10);
+      if (k < 5) return rawMutate(r, base, [r.int(base.length - 8), r.int(base.length - 8)]);
+      if (k < 7) return editGraph(r, base);
+      if (k === 7) { // a huge or overlong varint where a length or tag was
+        const out = Uint8Array.from(base), at = r.int(out.length - 10);
+        out.set(r.pick([[0xff, 0xff, 0xff, 0xff, 0x0f], [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], varintBytes(2 ** 31), varintBytes(2 ** 53)]), at);
+        return out;
+      }
+      // a name or op replaced by another of the same length
+      const [a, b] = r.pick(SWAPS);
+      const from = ascii(a), to = ascii(b), out = Uint8Array.from(base);
+      for (let i = 0; i + from.length <= out.length; i++) if (from.every((x, j) => out[i + j] === x) && r.chance(0.7)) out.set(to, i);
+      return out;
+    }, (b) => b.length, (b) => parametersFromONNX(b), (out) => {
+      const p = out as { config: { inputSize: number; hiddenSize: number; numLayers: number; outputSize: number; cell?: string }; params: Record<string, Float32Array> };
+      const { inputSize: X, hiddenSize: H, outputSize: V } = p.config;
+      const cell = p.config.cell ?? 'lstm', G = (cell === 'gru' ? 3 : cell === 'rnn' ? 1 : 4) * H;
+      expect(p.params[`${cell}.weight_ih_l0`].length).toBe(G * X);
+      expect(p.params['head.weight'].length).toBe(V * H);
+      for (const a of Object.values(p.params)) for (const v of a) expect(Number.isFinite(v)).toBe(true);
+    }, (n) => 2 * n + 4096);
+    expect(o.rejected).toBeGreaterThan(N / 2);
   }, 60_000);
 });
