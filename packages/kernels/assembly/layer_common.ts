@@ -7,7 +7,8 @@ import { matmul_ab, matmul_abt, matmul_atb_rows, transpose_add, fill_rows, add_c
 // Weights in PyTorch's layout: wIh [G, X], wHh [G, H].
 // Input: dense x [T, B, X] f32, or tokens [T, B] i32 ids in [0, X) (one-hot,
 //   never materialised: its product with W_ih is a column of W_ih, which is a
-//   row of wIhT [X, G], the transposed copy the caller makes for token input).
+//   row of wIhT [X, G], the transposed copy the caller makes for token input,
+//   or read in place when the caller passes wIhT = 0).
 
 // pre[rows r0..r1) = b1 + b2 + x W_ih^T   (b2 may be 0: absent)
 export function input_forward(pre: usize, x: usize, tokens: bool, wIh: usize, wIhT: usize,
@@ -15,8 +16,16 @@ export function input_forward(pre: usize, x: usize, tokens: bool, wIh: usize, wI
   const ldg = <usize>G << 2;
   if (r1 <= r0) return;
   fill_rows(pre + <usize>r0 * ldg, b1, b2, r1 - r0, G);
-  if (tokens) {
+  if (tokens && wIhT) {
     for (let r = r0; r < r1; r++) add_row(pre + <usize>r * ldg, wIhT + <usize>load<i32>(x + (<usize>r << 2)) * ldg, G);
+  } else if (tokens) {
+    // wIhT = 0: read the token's column of W_ih in place (the same additions)
+    const ldx = <usize>X << 2;
+    for (let r = r0; r < r1; r++) {
+      const row = pre + <usize>r * ldg;
+      let col = wIh + (<usize>load<i32>(x + (<usize>r << 2)) << 2);
+      for (let g = 0; g < G; g++) { store<f32>(row + (<usize>g << 2), load<f32>(row + (<usize>g << 2)) + load<f32>(col)); col += ldx; }
+    }
   } else {
     matmul_abt(pre + <usize>r0 * ldg, x + <usize>r0 * (<usize>X << 2), wIh, r1 - r0, G, X);
   }

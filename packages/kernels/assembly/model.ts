@@ -197,24 +197,29 @@ function forward(d: usize, tid: i32, nt: i32, w: bool, withLoss: bool): void {
     const Xk = k == 0 ? X : H;
     const tok = k == 0 && tokens;
     const input = k == 0 ? ptr(d, S_INPUTS) : lptr(d, k - 1, L_HS) + stepState;
-    if (tok) {
-      transpose_rows(lptr(d, k, L_W_IHT), lptr(d, k, L_W_IH), G, Xk, share_start(G, tid, nt, ALIGN), share_start(G, tid + 1, nt, ALIGN));
+    // Token input adds a column of W_ih per row. With many rows (training) a
+    // transposed copy makes those columns contiguous; with fewer rows than
+    // tokens (generation: one row) reading the columns in place is cheaper than
+    // the transpose (which cost 0.25 ms a token at H=256).
+    const wIhT = tok && rows > Xk ? lptr(d, k, L_W_IHT) : 0;
+    if (wIhT) {
+      transpose_rows(wIhT, lptr(d, k, L_W_IH), G, Xk, share_start(G, tid, nt, ALIGN), share_start(G, tid + 1, nt, ALIGN));
       barrier(ctl, nt, w);
     }
     if (cell == CELL_LSTM) {
-      lstm_input_forward(lptr(d, k, L_GATES), input, tok, lptr(d, k, L_W_IH), lptr(d, k, L_W_IHT),
+      lstm_input_forward(lptr(d, k, L_GATES), input, tok, lptr(d, k, L_W_IH), wIhT,
         lptr(d, k, L_B_IH), lptr(d, k, L_B_HH), Xk, H, r0, r1);
       barrier(ctl, nt, w);
       lstm_recurrence_forward(lptr(d, k, L_GATES), lptr(d, k, L_HS), lptr(d, k, L_CS), lptr(d, k, L_TANHC),
         lptr(d, k, L_W_HH), lptr(d, k, L_PEEP), T, B, H, b0, b1);
     } else if (cell == CELL_GRU) {
-      gru_input_forward(lptr(d, k, L_GATES), input, tok, lptr(d, k, L_W_IH), lptr(d, k, L_W_IHT),
+      gru_input_forward(lptr(d, k, L_GATES), input, tok, lptr(d, k, L_W_IH), wIhT,
         lptr(d, k, L_B_IH), Xk, H, r0, r1);
       barrier(ctl, nt, w);
       gru_recurrence_forward(lptr(d, k, L_GATES), lptr(d, k, L_GATES_H), lptr(d, k, L_HS),
         lptr(d, k, L_W_HH), lptr(d, k, L_B_HH), T, B, H, b0, b1);
     } else {
-      rnn_input_forward(lptr(d, k, L_GATES), input, tok, lptr(d, k, L_W_IH), lptr(d, k, L_W_IHT),
+      rnn_input_forward(lptr(d, k, L_GATES), input, tok, lptr(d, k, L_W_IH), wIhT,
         lptr(d, k, L_B_IH), lptr(d, k, L_B_HH), Xk, H, r0, r1);
       barrier(ctl, nt, w);
       rnn_recurrence_forward(lptr(d, k, L_GATES), lptr(d, k, L_HS), lptr(d, k, L_W_HH), T, B, H, b0, b1);

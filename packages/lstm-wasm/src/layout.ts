@@ -113,6 +113,8 @@ export interface Workspace {
   T: number; B: number;
   inputs: number; targets: number; lengths: number; inputGrad: number; logits: number; dlogits: number; lse: number; rowLoss: number;
   layers: Record<keyof typeof LS, number>[];
+  /** The descriptor slots that depend only on the model and this shape, built once. */
+  image?: Int32Array;
 }
 
 /** Values the targets buffer holds for T*B rows: ids or output vectors, per position or per sequence. */

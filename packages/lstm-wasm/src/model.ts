@@ -617,27 +617,37 @@ export class LstmModel {
     return ws;
   }
 
+  /**
+   * Per call, the descriptor is the shape's prebuilt image plus a few slots that
+   * change from call to call: no allocation on the hot path.
+   */
   private writeDescriptor(ws: Workspace, tokens: boolean, wantInputGrad: boolean, carry: boolean, lengths: boolean, count: number): void {
     const d = this.pb.desc / 4, i = this.i32();
+    ws.image ??= this.descriptorImage(ws);
+    i.set(ws.image, d);
+    i[d + S.TOKENS] = tokens ? 1 : 0;
+    i[d + S.INPUT_GRAD] = wantInputGrad ? ws.inputGrad : 0;
+    i[d + S.CARRY] = carry ? 1 : 0;
+    i[d + S.LENGTHS] = lengths ? ws.lengths : 0;
+    i[d + S.LOSS_COUNT] = count;
+  }
+
+  private descriptorImage(ws: Workspace): Int32Array {
+    const i = new Int32Array(HEADER_SLOTS + LAYER_SLOTS * this.dims.L), d = 0;
     const { L, X, H, V } = this.dims;
     const spec = (name: string) => this.specs.find((s) => s.name === name)!.offset * 4;
     i[d + S.L] = L; i[d + S.X] = X; i[d + S.H] = H; i[d + S.V] = V; i[d + S.T] = ws.T; i[d + S.B] = ws.B;
-    i[d + S.TOKENS] = tokens ? 1 : 0;
     i[d + S.INPUTS] = ws.inputs; i[d + S.TARGETS] = ws.targets;
-    i[d + S.INPUT_GRAD] = wantInputGrad ? ws.inputGrad : 0;
     i[d + S.PARAMS] = this.pb.params; i[d + S.GRADS] = this.pb.grads; i[d + S.N_PARAMS] = this.pb.n;
     i[d + S.HEAD_W] = this.pb.params + spec('head.weight'); i[d + S.HEAD_B] = this.pb.params + spec('head.bias');
     i[d + S.HEAD_DW] = this.pb.grads + spec('head.weight'); i[d + S.HEAD_DB] = this.pb.grads + spec('head.bias');
     i[d + S.LOGITS] = ws.logits; i[d + S.DLOGITS] = ws.dlogits; i[d + S.LSE] = ws.lse;
     i[d + S.OPT_M] = this.pb.m; i[d + S.OPT_V] = this.pb.v;
-    i[d + S.CARRY] = carry ? 1 : 0;
     i[d + S.CTL] = this.pb.ctl;
     i[d + S.ROW_LOSS] = ws.rowLoss;
     i[d + S.THREADS] = ws.T * ws.B >= MIN_ROWS_PER_THREAD * this.threads ? this.threads : 1;
     i[d + S.CELL] = CELL_KIND[this.cell];
     i[d + S.LOSS_KIND] = LOSS_KIND[this.loss];
-    i[d + S.LENGTHS] = lengths ? ws.lengths : 0;
-    i[d + S.LOSS_COUNT] = count;
     for (let l = 0; l < L; l++) {
       const base = d + HEADER_SLOTS + l * LAYER_SLOTS;
       const lw = ws.layers[l];
@@ -652,7 +662,9 @@ export class LstmModel {
       i[base + LS.DW_IH] = this.pb.grads + p('weight_ih'); i[base + LS.DW_HH] = this.pb.grads + p('weight_hh');
       i[base + LS.DB_IH] = this.pb.grads + p('bias_ih'); i[base + LS.DB_HH] = this.pb.grads + p('bias_hh');
     }
+    return i;
   }
+
 
   private checkOptimizer(where: string, o: OptimizerConfig): Required<OptimizerCommon> & { type: OptimizerConfig['type']; b1: number; b2: number; eps: number } {
     if (o === null || typeof o !== 'object') throw new LstmError(`${where}: optimizer must be an object like { type: 'adam', lr: 1e-3 }, got ${describe(o)}`);
