@@ -454,10 +454,57 @@ export class LstmModel {
     return out;
   }
 
-  /** Zeros the carried state of every shape (stateful training and step()). */
-  resetState(): void {
-    this.kernels('resetState');
-    for (const ws of this.shapes.values()) this.zeroState(ws);
+  /** Zeros the carried state of every shape (stateful training and step()), or of one (seqLength, batchSize). */
+  resetState(seqLength?: number, batchSize?: number): void {
+    const where = 'resetState';
+    this.kernels(where);
+    if (seqLength === undefined && batchSize === undefined) {
+      for (const ws of this.shapes.values()) this.zeroState(ws);
+      return;
+    }
+    const ws = this.shapes.get(`${checkInt(where, 'seqLength', seqLength, 1, MAX_SIZE)}x${checkInt(where, 'batchSize', batchSize, 1, MAX_SIZE)}`);
+    if (ws) this.zeroState(ws);
+  }
+
+  /**
+   * The state that stateful calls of this (seqLength, batchSize) carry into the
+   * next one (a copy; zeros before the first call). Saved with a checkpoint and
+   * restored by setCarriedState, truncated-BPTT training resumes exactly.
+   */
+  getCarriedState(seqLength: number, batchSize: number): State {
+    const where = 'getCarriedState';
+    this.kernels(where);
+    const T = checkInt(where, 'seqLength', seqLength, 1, MAX_SIZE), B = checkInt(where, 'batchSize', batchSize, 1, MAX_SIZE);
+    const ws = this.workspace(where, T, B);
+    const f = this.f32(), { L, H } = this.dims, n = B * H;
+    const lstm = this.cell === 'lstm';
+    const st = { h: new Float32Array(L * n), c: new Float32Array(lstm ? L * n : 0) };
+    for (let l = 0; l < L; l++) {
+      st.h.set(f.subarray(ws.layers[l].HS / 4, ws.layers[l].HS / 4 + n), l * n);
+      if (lstm) st.c.set(f.subarray(ws.layers[l].CS / 4, ws.layers[l].CS / 4 + n), l * n);
+    }
+    return st;
+  }
+
+  /** Sets the state the next stateful call of this (seqLength, batchSize) starts from. */
+  setCarriedState(seqLength: number, batchSize: number, state: InitialState): void {
+    const where = 'setCarriedState';
+    this.kernels(where);
+    const T = checkInt(where, 'seqLength', seqLength, 1, MAX_SIZE), B = checkInt(where, 'batchSize', batchSize, 1, MAX_SIZE);
+    const { L, H } = this.dims, n = B * H;
+    const lstm = this.cell === 'lstm';
+    const want = lstm ? '{ h, c }' : '{ h }';
+    if (state === null || typeof state !== 'object') throw new LstmError(`${where}: state must be ${want}, got ${describe(state)}`);
+    const shape = `[numLayers=${L}, batchSize=${B}, hiddenSize=${H}]`;
+    checkFloats(where, 'state.h', state.h, L * n, shape);
+    if (lstm) checkFloats(where, 'state.c', state.c, L * n, shape);
+    else if (state.c !== undefined && state.c.length !== 0) throw new LstmError(`${where}: state.c: a ${this.cell.toUpperCase()} has no cell state; give { h }`);
+    const ws = this.workspace(where, T, B);
+    const f = this.f32();
+    for (let l = 0; l < L; l++) {
+      f.set(state.h.subarray(l * n, (l + 1) * n), ws.layers[l].HS / 4);
+      if (lstm) f.set(state.c!.subarray(l * n, (l + 1) * n), ws.layers[l].CS / 4);
+    }
   }
 
   /** Zeros the initial-state slots of one shape. */

@@ -161,6 +161,27 @@ describe('training', () => {
     expect(r1again.loss).toBe(r1.loss);
   });
 
+  it('the carried state can be read, restored into another model, and reset per shape', async () => {
+    const s = { ...SHAPES[1], state: false };
+    const a = await modelFor(s), b = await modelFor(s);
+    const b1 = makeBatch(s, 1), b2 = makeBatch(s, 2);
+    const zeros = a.getCarriedState(s.T, s.B);
+    expect(zeros.h.every((v) => v === 0) && zeros.c.every((v) => v === 0)).toBe(true);
+    const r1 = a.computeGradients({ ...b1, stateful: true });
+    const carried = a.getCarriedState(s.T, s.B);
+    expect(carried).toEqual(r1.finalState);
+    // a restarted run restores the carried state and continues exactly
+    b.setCarriedState(s.T, s.B, carried);
+    expect(b.computeGradients({ ...b2, stateful: true }).loss).toBe(a.computeGradients({ ...b2, stateful: true }).loss);
+    // other shapes keep their own carried state
+    a.step([1, 2, 3]);
+    const stepState = a.getCarriedState(1, 3);
+    a.resetState(s.T, s.B);
+    expect(a.getCarriedState(s.T, s.B).h.every((v) => v === 0)).toBe(true);
+    expect(a.getCarriedState(1, 3)).toEqual(stepState);
+    expect(() => a.setCarriedState(s.T, s.B, { h: new Float32Array(3), c: new Float32Array(3) })).toThrow(/setCarriedState: state.h must have 36 values/);
+  });
+
   it('step() one token at a time gives the logits of forward() over the whole sequence', async () => {
     const s: Shape = { L: 2, X: 11, H: 10, V: 11, T: 6, B: 2, tokens: true, state: false };
     const m = await modelFor(s);
