@@ -8,7 +8,8 @@
 // 1,000 steps, evaluates on another (T, B) shape, writes a checkpoint (kept in memory as "the
 // last good one") and a safetensors export. Wasm memory and the JS heap (after a full GC) are
 // sampled along the way; the run fails (exit code 1) if wasm memory grows after the first
-// sample or the heap grows by more than 4 MB.
+// sample or the heap grows by more than 4 MB; then each repeated operation runs 10,000 more times
+// and must not grow the heap by more than 512 KB (the samples above drift by a few KB of GC noise).
 //
 // Then a divergence drill: training that produces a non-finite loss must stop with a clear error,
 // and the last good checkpoint must still load and give a finite loss (the trainer, apps/trainer,
@@ -61,7 +62,7 @@ function sample(step, loss) {
   return { step, loss, wasm: model.memoryBytes, heap: m.heapUsed, rss: m.rss, arrayBuffers: m.arrayBuffers };
 }
 
-console.log(`soak: ${STEPS} steps, vocab ${V}, hidden ${H}, seq ${T}, batch ${B}, adam lr 2e-3 clip 5; node ${process.version}`);
+console.log(`soak: ${STEPS} steps, vocab ${V}, hidden ${H}, seq ${T}, batch ${B}, adam lr 2e-3 clip 5, ${model.threads ?? 1} thread(s); node ${process.version}`);
 console.log('   step     loss  val loss   wasm MB   heap MB    rss MB  arrayBuf MB   steps/s');
 const samples = [];
 let lastGood = null;
@@ -95,6 +96,25 @@ console.log(`loss:        ${first.loss.toFixed(4)} -> ${last.loss.toFixed(4)}`);
 let ok = true;
 if (wasmGrowth !== 0) { console.log('FAIL: wasm memory grew'); ok = false; }
 if (heapGrowth > HEAP_SLACK) { console.log(`FAIL: the JS heap grew by more than ${mb(HEAP_SLACK)} MB`); ok = false; }
+
+// ---- per-call check: each operation the run repeats, 10,000 more times, must not hold memory ----
+console.log('\nper-call check (10,000 calls each, heap after a full GC):');
+const perCall = {
+  trainStep: () => model.trainStep({ ...batcher.next(), stateful: true }, optimizer),
+  forward: () => model.forward({ tokens: valTokens, targets: valTargets, seqLength: 64, batchSize: 2 }),
+  checkpoint: () => decodeCheckpoint(encodeCheckpoint(modelToCheckpoint(model, { vocab: vocab.chars.slice(), optimizer, step: 1 }))),
+  toSafetensors: () => toSafetensors(model),
+};
+for (const [name, f] of Object.entries(perCall)) {
+  for (let i = 0; i < 500; i++) f();
+  globalThis.gc();
+  const before = process.memoryUsage().heapUsed, wasmBefore = model.memoryBytes;
+  for (let i = 0; i < 10000; i++) f();
+  globalThis.gc();
+  const grew = process.memoryUsage().heapUsed - before;
+  console.log(`  ${name.padEnd(14)} heap ${(grew / 1024).toFixed(1).padStart(7)} KB, wasm ${model.memoryBytes - wasmBefore} bytes`);
+  if (grew > 512 * 1024 || model.memoryBytes !== wasmBefore) { console.log(`FAIL: ${name} holds memory`); ok = false; }
+}
 
 // ---- divergence drill ----
 // Weights pushed to the edge of float32 (finite, so setParameters takes them) overflow the

@@ -134,7 +134,12 @@ function convert(where: string, list: Tensor[]): ImportedParameters {
   }
   const k0 = list[at];
   expectRole(at, 'kernel', 'LSTM kernel');
-  if (k0.shape.length !== 2 || k0.shape[1] % 4 !== 0) fail(where, `${label(at, 'LSTM kernel')} must have shape [inputSize, 4 * units], got ${shapeText(k0.shape)}`);
+  const b0 = list[at + 2];
+  if (b0 && b0.shape.length === 2 && b0.shape[0] === 2) fail(where, `${label(at + 2, 'bias')} has shape ${shapeText(b0.shape)}: a Keras GRU (reset_after); only LSTM layers can be imported from Keras`);
+  if (k0.shape.length !== 2 || k0.shape[1] % 4 !== 0) {
+    const hint = k0.shape.length === 2 && k0.shape[1] % 3 === 0 ? ' (3 * units columns would be a GRU: only LSTM layers can be imported from Keras)' : '';
+    fail(where, `${label(at, 'LSTM kernel')} must have shape [inputSize, 4 * units], got ${shapeText(k0.shape)}${hint}`);
+  }
   const H = checkSize(where, 'units (LSTM kernel.shape[1] / 4)', k0.shape[1] / 4);
   const X = checkSize(where, emb ? 'vocabulary (Embedding shape[0])' : 'inputSize (LSTM kernel.shape[0])', emb ? emb.shape[0] : k0.shape[0]);
   if (emb) shapeIs(at, 'LSTM kernel', [emb.shape[1], 4 * H]);
