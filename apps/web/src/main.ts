@@ -45,7 +45,8 @@ worker.onmessage = (ev: MessageEvent<Reply>) => {
   }
   switch (r.type) {
     case 'ready':
-      $('engine').textContent = `WebAssembly SIMD${r.relaxed ? ' (relaxed, fused multiply-add)' : ''} · in a Web Worker`;
+      $('engine').textContent = `WebAssembly SIMD${r.relaxed ? ' (relaxed, fused multiply-add)' : ''} · in a Web Worker · ` +
+        (r.threads > 1 ? `${r.threads} threads` : '1 thread (serve the page cross-origin isolated for more)');
       setRunState('idle', null);
       break;
     case 'state': setRunState(r.state, r.model); break;

@@ -85,7 +85,7 @@ export interface InspectResult {
 }
 
 export type Reply =
-  | { type: 'ready'; simd: boolean; relaxed: boolean }
+  | { type: 'ready'; simd: boolean; relaxed: boolean; threads: number }
   | { type: 'state'; state: RunState; model: ModelInfo | null }
   | { type: 'progress'; progress: Progress }
   | { type: 'live-sample'; sample: SampleResult }

@@ -404,8 +404,9 @@ async function load(bytes: Uint8Array, name: string, id: number): Promise<void> 
   const caps = await capabilities();
   try {
     const probe = await createModel({ inputSize: 1, hiddenSize: 1, outputSize: 1 });
+    const threads = probe.threads;
     probe.dispose();
-    post({ type: 'ready', simd: caps.simd, relaxed: caps.relaxedSimd });
+    post({ type: 'ready', simd: caps.simd, relaxed: caps.relaxedSimd, threads });
   } catch (e) {
     post({ type: 'error', message: `The LSTM kernels could not be loaded: ${messageOf(e)}`, where: 'load' });
   }

@@ -150,6 +150,9 @@ describe('browser demo', () => {
     await page.goto(origin + '/');
     await waitForState('idle');
     expect(await text('#engine')).toMatch(/WebAssembly SIMD/);
+    // vite preview serves the page cross-origin isolated: the threads build runs in the worker
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(await text('#engine')).toMatch(/ [2-4] threads/);
     expect(await page.isEnabled('#start')).toBe(true);
     expect(await text('#text-info')).toMatch(/sonnets/i);
     expect(wasmResponses.length).toBeGreaterThan(0);
