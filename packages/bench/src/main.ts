@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const results: Results = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
-    command: `pnpm bench${argv ? ' -- ' + argv : ''}  (node dist/main.js${argv ? ' ' + argv : ''})`,
+    command: `node dist/main.js${argv ? ' ' + argv : ''} (what \`pnpm bench${argv ? ' -- ' + argv : ''}\` runs in packages/bench)`,
     node: process.versions.node,
     cpu: cpuModel(),
     loadavg: [],
@@ -198,8 +198,6 @@ async function main(): Promise<void> {
 
   for (const s of PEERS) if (!want.has(s)) results.skipped.push(`${s}: not selected (--only)`);
   results.notes.push(
-    'The FLOP model counts the one-hot input product (8*H*V per position forward); @lstm/wasm reads the input weight row of each token instead, ' +
-    'so at small H its model GFLOP/s can come close to (or pass) the SIMD peak without the hardware doing that many operations.',
     'TF.js in Node: wasm backend with tfjs-backend-wasm-simd.wasm on one thread (the backend disables threads in Node); setWasmPaths points at the package\'s dist/ folder.',
     'Every system trains on the same token data (xorshift32, seed 7): B=32 streams of T+1 ids.',
   );
