@@ -100,11 +100,13 @@ function checkHeader(where: string, h: unknown): number {
   const m = header.model as unknown as Record<string, unknown>;
   if (m === null || typeof m !== 'object') bad(`header.model must be { inputSize, hiddenSize, numLayers, outputSize }, got ${describe(m)}`);
   for (const k of ['inputSize', 'hiddenSize', 'numLayers', 'outputSize']) {
-    if (!isInt(m[k], 1) || (m[k] as number) > 1 << 20) bad(`header.model.${k} must be an integer in [1, ${1 << 20}], got ${describe(m[k])}`);
+    // createModel's limits; numLayers also bounds the work parameterCount does before the size check
+    const max = k === 'numLayers' ? 64 : 1 << 20;
+    if (!isInt(m[k], 1) || (m[k] as number) > max) bad(`header.model.${k} must be an integer in [1, ${max}], got ${describe(m[k])}`);
   }
-  if (m.cell !== undefined && !(typeof m.cell === 'string' && m.cell in CELL_KIND)) bad(`header.model.cell must be one of ${Object.keys(CELL_KIND).join(', ')}, got ${describe(m.cell)}`);
+  if (m.cell !== undefined && !(typeof m.cell === 'string' && Object.prototype.hasOwnProperty.call(CELL_KIND, m.cell))) bad(`header.model.cell must be one of ${Object.keys(CELL_KIND).join(', ')}, got ${describe(m.cell)}`);
   if (m.peepholes !== undefined && typeof m.peepholes !== 'boolean') bad(`header.model.peepholes must be true or false, got ${describe(m.peepholes)}`);
-  if (m.loss !== undefined && !(typeof m.loss === 'string' && m.loss in LOSS_KIND)) bad(`header.model.loss must be one of ${Object.keys(LOSS_KIND).join(', ')}, got ${describe(m.loss)}`);
+  if (m.loss !== undefined && !(typeof m.loss === 'string' && Object.prototype.hasOwnProperty.call(LOSS_KIND, m.loss))) bad(`header.model.loss must be one of ${Object.keys(LOSS_KIND).join(', ')}, got ${describe(m.loss)}`);
   if (!Array.isArray(header.vocab)) bad(`header.vocab must be an array of characters, got ${describe(header.vocab)}`);
   header.vocab.forEach((ch, i) => {
     if (typeof ch !== 'string' || ch.length === 0 || [...ch].length !== 1) bad(`header.vocab[${i}] must be one character, got ${describe(ch)}`);

@@ -4,6 +4,8 @@ import { compileKernels, importsMemory, type WasmSource } from './load.js';
 import { capabilities, isNode } from './capabilities.js';
 import { startThreads, type Threads } from './threads.js';
 import { Rng } from './rng.js';
+import { toSafetensors as exportSafetensors, loadSafetensors as importSafetensors, type SafetensorsExportOptions, type SafetensorsImportOptions } from './safetensors.js';
+import { toONNX as exportONNX, type OnnxExportOptions } from './onnx.js';
 import {
   Arena, CELL_KIND, DESCRIPTOR_VERSION, HEADER_SLOTS, JOB, LAYER_SLOTS, LOSS_KIND, LS, OPT_KIND, S,
   layoutParams, layoutWorkspace, parameterSpecs,
@@ -163,12 +165,12 @@ export async function createModel(config: ModelConfig): Promise<LstmModel> {
     V: checkInt(where, 'outputSize', config.outputSize, 1, MAX_SIZE),
   };
   const cell = config.cell ?? 'lstm';
-  if (typeof cell !== 'string' || !(cell in CELL_KIND)) throw new LstmError(`${where}: cell must be one of ${Object.keys(CELL_KIND).join(', ')}, got ${describe(cell)}`);
+  if (typeof cell !== 'string' || !Object.hasOwn(CELL_KIND, cell)) throw new LstmError(`${where}: cell must be one of ${Object.keys(CELL_KIND).join(', ')}, got ${describe(cell)}`);
   const peepholes = config.peepholes ?? false;
   if (typeof peepholes !== 'boolean') throw new LstmError(`${where}: peepholes must be true or false, got ${describe(peepholes)}`);
   if (peepholes && cell !== 'lstm') throw new LstmError(`${where}: peepholes are an option of the LSTM cell only, not of cell '${cell}'`);
   const loss = config.loss ?? 'crossEntropy';
-  if (typeof loss !== 'string' || !(loss in LOSS_KIND)) throw new LstmError(`${where}: loss must be one of ${Object.keys(LOSS_KIND).join(', ')}, got ${describe(loss)}`);
+  if (typeof loss !== 'string' || !Object.hasOwn(LOSS_KIND, loss)) throw new LstmError(`${where}: loss must be one of ${Object.keys(LOSS_KIND).join(', ')}, got ${describe(loss)}`);
   dims.cell = cell; dims.peepholes = peepholes; dims.loss = loss;
   const seed = checkInt(where, 'seed', config.seed ?? 1, 0, 2 ** 32 - 1);
   if (cell !== 'lstm' && config.forgetBias !== undefined && config.forgetBias !== null) {
@@ -320,7 +322,7 @@ export class LstmModel {
     const where = 'setOptimizerState';
     this.kernels(where);
     if (state === null || typeof state !== 'object') throw new LstmError(`${where}: state must be an object, got ${describe(state)}`);
-    if (state.type !== 'none' && !(state.type in OPT_KIND)) throw new LstmError(`${where}: state.type must be one of ${Object.keys(OPT_KIND).join(', ')}, got ${describe(state.type)}`);
+    if (state.type !== 'none' && !Object.hasOwn(OPT_KIND, state.type)) throw new LstmError(`${where}: state.type must be one of ${Object.keys(OPT_KIND).join(', ')}, got ${describe(state.type)}`);
     checkInt(where, 'state.step', state.step, 0, Number.MAX_SAFE_INTEGER);
     checkFloats(where, 'state.m', state.m, this.pb.n, `[${this.pb.n}]`);
     checkFloats(where, 'state.v', state.v, this.pb.n, `[${this.pb.n}]`);
@@ -515,6 +517,15 @@ export class LstmModel {
       if (l.CS) f.fill(0, l.CS / 4, l.CS / 4 + ws.B * this.dims.H);
     }
   }
+
+  /** The parameters as a safetensors file with PyTorch's state_dict names (see safetensors.ts). */
+  toSafetensors(options?: SafetensorsExportOptions): Uint8Array { return exportSafetensors(this, options); }
+
+  /** Loads a safetensors file (PyTorch's names) into this model; sizes must match. */
+  loadSafetensors(bytes: Uint8Array | ArrayBuffer, options?: SafetensorsImportOptions): void { importSafetensors(this, bytes, options); }
+
+  /** The inference graph as an ONNX model (LSTM/GRU/RNN nodes, the head, Softmax; see onnx.ts). */
+  toONNX(options?: OnnxExportOptions): Uint8Array { return exportONNX(this, options); }
 
   /** Frees the wasm instance; every later call throws. */
   dispose(): void {
@@ -715,7 +726,7 @@ export class LstmModel {
 
   private checkOptimizer(where: string, o: OptimizerConfig): Required<OptimizerCommon> & { type: OptimizerConfig['type']; b1: number; b2: number; eps: number } {
     if (o === null || typeof o !== 'object') throw new LstmError(`${where}: optimizer must be an object like { type: 'adam', lr: 1e-3 }, got ${describe(o)}`);
-    if (!(o.type in OPT_KIND) || o.type === ('none' as string)) {
+    if (typeof o.type !== 'string' || !Object.hasOwn(OPT_KIND, o.type) || o.type === ('none' as string)) {
       throw new LstmError(`${where}: optimizer.type must be one of sgd, adam, adamw, rmsprop, adagrad, got ${describe(o.type)}`);
     }
     const lr = checkNumber(where, 'optimizer.lr', o.lr, 0, 1e6);

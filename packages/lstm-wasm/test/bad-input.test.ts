@@ -106,6 +106,7 @@ describe('bad batches, parameters and optimizers throw and leave the model usabl
   const optCases: [string, unknown, RegExp][] = [
     ['no optimizer', undefined, /optimizer must be an object/],
     ['an unknown type', { type: 'lbfgs', lr: 1 }, /optimizer.type must be one of sgd, adam, adamw, rmsprop, adagrad, got "lbfgs"/],
+    ['an inherited property name as type', { type: 'toString', lr: 1 }, /optimizer.type must be one of .* got "toString"/],
     ['a negative lr', { type: 'sgd', lr: -1 }, /optimizer.lr must be a finite number/],
     ['a NaN lr', { type: 'adam', lr: NaN }, /optimizer.lr .* got NaN/],
     ['momentum 2', { type: 'sgd', lr: 0.1, momentum: 2 }, /optimizer.momentum/],

@@ -231,7 +231,13 @@ describe('fuzz: readers reject malformed files with an LstmError, fast, without 
       const k = r.int(10);
       if (k < 5) return rawMutate(r, bytes, [8, 12]);
       if (k < 8) return assembleCheckpoint(1, jsonMutate(r, base.header), all);
-      if (k === 8) return assembleCheckpoint(r.pick([0, 2, 3, 0xffffffff, 1]), base.header, all); // versions
+      if (k === 8) {
+        if (r.chance(0.5)) return assembleCheckpoint(r.pick([0, 2, 3, 0xffffffff, 1]), base.header, all); // versions
+        // sizes and cell at and past the limits (a reader must not do work in proportion to them)
+        const h = JSON.parse(JSON.stringify(base.header));
+        h.model[r.pick(['inputSize', 'hiddenSize', 'numLayers', 'outputSize', 'cell', 'loss'])] = r.pick([64, 65, 1 << 20, (1 << 20) + 1, 2 ** 31, 'toString', '__proto__', 'gru', 'constructor', 'mse']);
+        return assembleCheckpoint(1, h, all);
+      }
       // right header, wrong amount of data
       const n = Math.max(0, all.length + r.pick([-1, 1, -all.length / 3, all.length, -4]));
       const floats = new Float32Array(n);
