@@ -78,6 +78,49 @@ interface TrainState {
   elapsedSec: number;
   interrupted: boolean;
   history: History;
+  /**
+   * The truncated-BPTT state the next training step starts from (model.getCarriedState(seqLength,
+   * batchSize)): base64 of little-endian float32 [layers, batchSize, hidden], c '' for GRU and RNN.
+   * Absent in checkpoints of lstm-train before it was saved.
+   */
+  carriedState?: { h: string; c: string };
+}
+
+/** base64 of the little-endian float32 bytes (the same bits on any machine). */
+function floatsToBase64(a: Float32Array): string {
+  const bytes = new Uint8Array(a.length * 4);
+  const dv = new DataView(bytes.buffer);
+  for (let i = 0; i < a.length; i++) dv.setFloat32(4 * i, a[i], true);
+  return Buffer.from(bytes).toString('base64');
+}
+
+/** The inverse of floatsToBase64; null unless it is exactly `n` floats of well-formed base64. */
+function base64ToFloats(s: unknown, n: number): Float32Array | null {
+  if (typeof s !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return null;
+  const bytes = Buffer.from(s, 'base64');
+  if (bytes.length !== 4 * n) return null;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = dv.getFloat32(4 * i, true);
+  return a;
+}
+
+/** { h, c } for an LSTM, { h } for GRU and RNN (the library does not export its InitialState type). */
+type CarriedState = Parameters<LstmModel['setCarriedState']>[2];
+
+/** The carried state a checkpoint saved, checked against the run's sizes; null when the checkpoint has none. */
+function savedCarriedState(state: TrainState, s: RunSettings, path: string): CarriedState | null {
+  const saved = state.carriedState;
+  if (saved === undefined) return null;
+  const n = s.layers * s.batchSize * s.hidden;
+  const lstm = s.cell === 'lstm';
+  const h = saved !== null && typeof saved === 'object' ? base64ToFloats(saved.h, n) : null;
+  const c = h && lstm ? base64ToFloats(saved.c, n) : null;
+  if (!h || (lstm && !c)) {
+    throw new UserError(`--resume ${JSON.stringify(path)} has a damaged carried state (it should be ${n} float32 values per tensor, ` +
+      `for ${s.layers} layer(s) x batch ${s.batchSize} x hidden ${s.hidden}); it can be sampled but not resumed`);
+  }
+  return lstm ? { h, c: c! } : { h };
 }
 
 export function readCheckpointFile(path: string, option: string): Checkpoint {
@@ -98,7 +141,12 @@ export function readCheckpointFile(path: string, option: string): Checkpoint {
   }
 }
 
-/** Streams for validation: as many as fit up to batchSize, but never the training shape (a forward call on it would overwrite the carried training state). */
+/**
+ * Streams for validation: as many as fit up to batchSize, but not batchSize itself, so that validation
+ * normally runs on other shapes than training. (The carried training state is also saved and restored
+ * around validation and sampling, which covers the shapes this cannot avoid: with --batch-size 1
+ * --seq-length 1, sampling's (1, 1), and validation on 2 held-out characters.)
+ */
 function validationStreams(valChars: number, T: number, B: number): number {
   const fit = Math.max(1, Math.floor((valChars - 1) / T));
   let bv = Math.min(B, fit);
@@ -166,6 +214,8 @@ export async function train(opts: TrainOptions): Promise<number> {
     throw new UserError(`--val-fraction ${settings.valFraction} holds out only ${valIds.length} character(s) of ${chars.length}; raise --val-fraction, or set it to 0 for no validation`);
   }
 
+  const carried = state ? savedCarriedState(state, settings, opts.resume!) : null;
+
   const out = resolve(opts.out ?? (opts.resume !== undefined ? dirname(opts.resume) : 'runs/train'));
   const ckptPath = join(out, CHECKPOINT_FILE);
   if (!resumed && existsSync(ckptPath) && !opts.overwrite) {
@@ -180,6 +230,8 @@ export async function train(opts: TrainOptions): Promise<number> {
   try {
     if (resumed) applyCheckpoint(model, resumed);
     const batcher = new CharBatcher(trainIds, B, T, state ? state.batcher.position : 0);
+    // the carried TBPTT state as the checkpointed run left it, so the run continues bit for bit
+    if (carried) model.setCarriedState(T, B, carried);
     const rng = resumed?.header.rng ? new Rng(Uint32Array.from(resumed.header.rng)) : new Rng((settings.seed ^ 0x5bd1e995) >>> 0);
     const history: History = state ? { train: [...state.history.train], val: [...state.history.val] } : { train: [], val: [] };
     const ema = state ? { ...state.smooth } : { ema: 0, n: 0 };
@@ -204,11 +256,27 @@ export async function train(opts: TrainOptions): Promise<number> {
       `${trainIds.length.toLocaleString('en-US')} to train on, ${valIds.length.toLocaleString('en-US')} for validation`);
     write(`model: ${settings.layers} x ${settings.cell.toUpperCase()}(${settings.hidden}), ${model.parameterCount.toLocaleString('en-US')} parameters, ${model.threads} thread(s); ` +
       `${settings.optimizer} lr ${settings.lr}, clip ${settings.clip}, batch ${B} x ${T}; ${settings.steps} steps; output in ${out}`);
+    if (resumed && !carried && batcher.chunk !== 0) {
+      write('note: the checkpoint has no carried state (an older lstm-train wrote it); the streams continue from a zero state, ' +
+        'so the losses differ slightly from a run that never stopped');
+    }
 
     // ---- pieces ----
-    const validate = (): number => evaluateTokens(model, valIds, { batchSize: Bv, seqLength: T }).loss / LN2;
+    // Validation and sampling call model.forward with explicit states, and a forward call on a shape
+    // overwrites the state carried for that shape. They use other shapes than (T, B) where they can,
+    // but sampling is always (1, 1) and tiny validation sets can be too; so the carried training state
+    // is saved before and put back after, and neither can change the training whatever the shapes.
+    const keepingCarried = <R>(fn: () => R): R => {
+      const keep = model.getCarriedState(T, B);
+      try {
+        return fn();
+      } finally {
+        model.setCarriedState(T, B, settings.cell === 'lstm' ? keep : { h: keep.h });
+      }
+    };
+    const validate = (): number => keepingCarried(() => evaluateTokens(model, valIds, { batchSize: Bv, seqLength: T }).loss / LN2);
     const lastVal = () => (history.val.length ? history.val[history.val.length - 1][1] : null);
-    const sample = (): string => generateText(model, vocab, rng, { length: settings.sampleLength, temperature: TRAIN_SAMPLE_TEMPERATURE });
+    const sample = (): string => keepingCarried(() => generateText(model, vocab, rng, { length: settings.sampleLength, temperature: TRAIN_SAMPLE_TEMPERATURE }));
 
     const started = performance.now();
     const startStep = step;
@@ -228,6 +296,7 @@ export async function train(opts: TrainOptions): Promise<number> {
         trainer: { settings, data: dataInfo },
         batcher: { position: batcher.position },
         smooth: { ...ema }, elapsedSec: elapsed(), interrupted, history,
+        carriedState: (({ h, c }) => ({ h: floatsToBase64(h), c: floatsToBase64(c) }))(model.getCarriedState(T, B)),
       };
       const ckpt = modelToCheckpoint(model, { vocab: [...vocab.chars], optimizer, step, rng, ...extra });
       writeFileAtomic(ckptPath, encodeCheckpoint(ckpt));
@@ -250,9 +319,13 @@ export async function train(opts: TrainOptions): Promise<number> {
     const reporter: Reporter = log;
     try {
       while (step < settings.steps && !stopRequested) {
-        // The carried TBPTT state restarts with the streams (each epoch) and at every checkpoint
-        // step, so that a run resumed from a checkpoint continues exactly as the unbroken run.
-        if (batcher.chunk === 0 || (settings.checkpointEvery > 0 && step % settings.checkpointEvery === 0)) model.resetState();
+        // The carried TBPTT state restarts from zeros only when the streams start over (a new
+        // pass over the text), as min-char-rnn does (hprev = 0 when p wraps around): each stream
+        // then jumps back to the start of its part of the text, which does not follow from the
+        // state left at the end of that part; validation and sampling start from zeros too.
+        // Nowhere else: checkpoints save the carried state (saveOutputs) and --resume restores it,
+        // so writing checkpoints, or stopping and resuming anywhere, does not change the training.
+        if (batcher.chunk === 0) model.resetState(T, B);
         const loss = model.trainStep({ ...batcher.next(), stateful: true }, optimizer);
         step++;
         if (!Number.isFinite(loss)) {

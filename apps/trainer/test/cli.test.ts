@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crc32, decodeCheckpoint } from '@lstm/wasm';
+import { crc32, decodeCheckpoint, encodeCheckpoint } from '@lstm/wasm';
 
 const BIN = fileURLToPath(new URL('../bin/lstm-train.js', import.meta.url));
 let dir: string;
@@ -13,6 +13,65 @@ let dir: string;
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** As run, without waiting: several runs share the two cores. */
+function runAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * Starts a run and sends it `signal` once it reports a step of at least `after` (a plain progress
+ * line, at every validation): the step it stops at is wherever the signal happens to land.
+ */
+function runAndStop(args: string[], signal: NodeJS.Signals, after: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir });
+    let stdout = '', stderr = '', sent = false;
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (!sent && [...stdout.matchAll(/^step (\d+)\//gm)].some((m) => Number(m[1]) >= after)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    child.on('close', (code, sig) => resolveRun({ code, signal: sig, stdout, stderr }));
+  });
+}
+
+/** The samples a run printed during training: step -> text. */
+function samples(stdout: string): Map<number, string> {
+  return new Map([...stdout.matchAll(/^--- sample at step (\d+) [^\n]*---\n([\s\S]*?)\n---$/gm)].map((m) => [Number(m[1]), m[2]]));
+}
+
+type TrainHeader = { step: number; interrupted: boolean; batcher: { position: number }; carriedState: { h: string; c: string } };
+const header = (ckpt: ReturnType<typeof decodeCheckpoint>) => ckpt.header as unknown as TrainHeader;
+
+/** The parts of two final checkpoints that decide how training goes on: all equal, bit for bit. */
+function expectSameTraining(path: string, reference: string) {
+  const a = decodeCheckpoint(readFileSync(join(dir, path)));
+  const b = decodeCheckpoint(readFileSync(join(dir, reference)));
+  expect(a.header.step).toBe(b.header.step);
+  expect(a.params).toEqual(b.params);
+  expect(a.optimizer!.m).toEqual(b.optimizer!.m);
+  expect(a.optimizer!.v).toEqual(b.optimizer!.v);
+  expect(a.header.rng).toEqual(b.header.rng);
+  expect(header(a).batcher).toEqual(header(b).batcher);
+  expect(header(a).carriedState).toEqual(header(b).carriedState);
+}
+
+/** The carried state saved in a checkpoint, as float32 values. */
+function carriedOf(path: string): { h: Float32Array; c: Float32Array } {
+  const { h, c } = header(decodeCheckpoint(readFileSync(join(dir, path)))).carriedState;
+  const floats = (s: string) => { const b = Buffer.from(s, 'base64'); return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)); };
+  return { h: floats(h), c: floats(c) };
 }
 
 /** A small text with structure to learn: sentences of a few words, from a fixed seed. */
@@ -95,52 +154,119 @@ describe('lstm-train', () => {
     expect(ckpt.header.optimizer).toMatchObject({ type: 'adam', step: 150 });
   });
 
-  it('resumes exactly: the same losses and weights as the run that never stopped', () => {
-    // 1,425 characters to train on: 22 batches of 4 x 16 per pass, so 60 steps cross two epoch boundaries
-    const common = ['--data', 'small.txt', ...TINY, '--checkpoint-every', '20', '--lr', '0.01'];
-    const whole = run([...common, '--out', 'whole', '--steps', '60']);
-    expect(whole.code).toBe(0);
-    const first = run([...common, '--out', 'part', '--steps', '40']);
-    expect(first.code).toBe(0);
-    const second = run(['--resume', join('part', 'model.ckpt'), '--steps', '60']);
-    expect(second.stderr).toBe('');
-    expect(second.code).toBe(0);
-    expect(second.stdout).toContain('resuming');
-    const a = csvRows(join(dir, 'whole', 'loss.csv')), b = csvRows(join(dir, 'part', 'loss.csv'));
-    expect(b).toHaveLength(60);
-    expect(b).toEqual(a); // every loss, bit for bit (full-precision decimals)
-    const ca = decodeCheckpoint(readFileSync(join(dir, 'whole', 'model.ckpt')));
-    const cb = decodeCheckpoint(readFileSync(join(dir, 'part', 'model.ckpt')));
-    expect(cb.header.step).toBe(60);
-    expect(cb.params).toEqual(ca.params);
-    expect(cb.optimizer!.m).toEqual(ca.optimizer!.m);
-    expect(cb.optimizer!.v).toEqual(ca.optimizer!.v);
-    expect(cb.header.rng).toEqual(ca.header.rng);
-    expect((cb.header as { batcher: { position: number } }).batcher.position).toBe(60);
+  // 1,425 characters to train on: 22 batches of 4 x 16 per pass, so 60 steps cross two pass boundaries
+  // and the stops at steps 40 and 30 are in the middle of a pass, where the carried state matters (and are
+  // validation steps, as the end of a run is)
+  for (const [cell, layers, stop] of [['lstm', '1', 40], ['gru', '2', 30]] as const) {
+    it(`resumes exactly from a checkpoint (${cell}, ${layers} layer(s)): the same losses and weights as the run that never stopped`, () => {
+      const common = ['--data', 'small.txt', ...TINY, '--cell', cell, '--layers', layers, '--lr', '0.01'];
+      // the unbroken run writes no checkpoint before the end: writing them does not change the training
+      const whole = run([...common, '--out', `whole-${cell}`, '--steps', '60', '--checkpoint-every', '0']);
+      expect(whole.code).toBe(0);
+      const first = run([...common, '--out', `part-${cell}`, '--steps', String(stop), '--checkpoint-every', '20']);
+      expect(first.code).toBe(0);
+      const saved = carriedOf(join(`part-${cell}`, 'model.ckpt'));
+      expect(saved.h).toHaveLength(Number(layers) * 4 * 24);
+      expect(saved.c).toHaveLength(cell === 'lstm' ? Number(layers) * 4 * 24 : 0);
+      expect(saved.h.some((v) => v !== 0)).toBe(true);
+      const second = run(['--resume', join(`part-${cell}`, 'model.ckpt'), '--steps', '60']);
+      expect(second.stderr).toBe('');
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain('resuming');
+      expect(second.stdout).not.toContain('no carried state');
+      const a = csvRows(join(dir, `whole-${cell}`, 'loss.csv')), b = csvRows(join(dir, `part-${cell}`, 'loss.csv'));
+      expect(b).toHaveLength(60);
+      expect(b).toEqual(a); // every loss, bit for bit (full-precision decimals)
+      expectSameTraining(join(`part-${cell}`, 'model.ckpt'), join(`whole-${cell}`, 'model.ckpt'));
+      expect(header(decodeCheckpoint(readFileSync(join(dir, `part-${cell}`, 'model.ckpt')))).batcher.position).toBe(60);
+    });
+  }
+
+  it('Ctrl-C at any step, or a crash after a periodic checkpoint, resumes bit for bit', async () => {
+    // 5,700 characters to train on: 89 batches of 4 x 16 per pass. Validation every 5 steps (a progress
+    // line each time), a sample every 9 (it draws from the run's random stream), a checkpoint every 7.
+    const common = ['--data', 'text.txt', ...TINY, '--eval-every', '5', '--sample-every', '9', '--sample-length', '12', '--lr', '0.01'];
+    const [int, crash] = await Promise.all([
+      runAndStop([...common, '--out', 'ctrl-c', '--checkpoint-every', '7', '--steps', '1000000'], 'SIGINT', 30),
+      runAndStop([...common, '--out', 'crash', '--checkpoint-every', '7', '--steps', '1000000'], 'SIGKILL', 30),
+    ]);
+
+    // Ctrl-C: the step it was on finishes, then the checkpoint, the curves, exit 130
+    expect(int.code).toBe(130);
+    expect(int.stderr).toMatch(/stopped at step (\d+); saved .*model\.ckpt\. Continue with: lstm-train --resume/);
+    expect(readdirSync(join(dir, 'ctrl-c')).sort()).toEqual(['loss.csv', 'loss.svg', 'model.ckpt']);
+    const intCkpt = decodeCheckpoint(readFileSync(join(dir, 'ctrl-c', 'model.ckpt')));
+    const intStep = intCkpt.header.step;
+    expect(header(intCkpt).interrupted).toBe(true);
+    expect(intStep).toBeGreaterThanOrEqual(30);
+    expect(csvRows(join(dir, 'ctrl-c', 'loss.csv'))).toHaveLength(intStep);
+    expect(carriedOf(join('ctrl-c', 'model.ckpt')).h.some((v) => v !== 0)).toBe(true);
+
+    // killed outright: what is left is the last periodic checkpoint (never a half-written one)
+    expect(crash.signal).toBe('SIGKILL');
+    const crashCkpt = decodeCheckpoint(readFileSync(join(dir, 'crash', 'model.ckpt')));
+    const crashStep = crashCkpt.header.step;
+    expect(header(crashCkpt).interrupted).toBe(false);
+    expect(crashStep % 7).toBe(0);
+    expect(crashStep).toBeGreaterThanOrEqual(28);
+
+    // both go on to the same total, past the end of the first pass; the reference run never stops and
+    // writes no checkpoint before its end
+    const total = Math.max(intStep, crashStep, 89) + 16;
+    const [moreInt, moreCrash, whole] = await Promise.all([
+      runAsync(['--resume', join('ctrl-c', 'model.ckpt'), '--steps', String(total)]),
+      runAsync(['--resume', join('crash', 'model.ckpt'), '--steps', String(total)]),
+      runAsync([...common, '--out', 'unbroken', '--checkpoint-every', '0', '--steps', String(total)]),
+    ]);
+    for (const r of [moreInt, moreCrash, whole]) {
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    const reference = csvRows(join(dir, 'unbroken', 'loss.csv'));
+    expect(reference).toHaveLength(total);
+    expect(csvRows(join(dir, 'ctrl-c', 'loss.csv'))).toEqual(reference);
+    expect(csvRows(join(dir, 'crash', 'loss.csv'))).toEqual(reference);
+    expectSameTraining(join('ctrl-c', 'model.ckpt'), join('unbroken', 'model.ckpt'));
+    expectSameTraining(join('crash', 'model.ckpt'), join('unbroken', 'model.ckpt'));
+    // the samples printed after resuming are the unbroken run's too
+    const all = samples(whole.stdout);
+    for (const [r, from] of [[moreInt, intStep], [moreCrash, crashStep]] as const) {
+      const printed = samples(r.stdout);
+      expect(printed.size).toBe(Math.floor(total / 9) - Math.floor(from / 9));
+      for (const [step, text] of printed) expect(text).toBe(all.get(step));
+    }
   });
 
-  it('Ctrl-C saves a checkpoint, exits, and the run resumes from it', async () => {
-    const child = spawn(process.execPath, [BIN, '--data', 'text.txt', '--out', 'interrupted', ...TINY, '--eval-every', '5', '--steps', '1000000'], { cwd: dir });
-    let stdout = '', stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
-    const code = await new Promise<number | null>((resolveExit) => {
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        if (/^step \d+\//m.test(stdout) && !child.killed) child.kill('SIGINT');
-      });
-      child.on('exit', (c) => resolveExit(c));
-    });
-    expect(code).toBe(130);
-    expect(stderr).toMatch(/stopped at step (\d+); saved .*model\.ckpt\. Continue with: lstm-train --resume/);
-    expect(readdirSync(join(dir, 'interrupted')).sort()).toEqual(['loss.csv', 'loss.svg', 'model.ckpt']);
-    const ckpt = decodeCheckpoint(readFileSync(join(dir, 'interrupted', 'model.ckpt')));
-    const step = ckpt.header.step;
-    expect(step).toBeGreaterThan(0);
-    expect(ckpt.header.interrupted).toBe(true);
-    expect(csvRows(join(dir, 'interrupted', 'loss.csv'))).toHaveLength(step);
-    const more = run(['--resume', join('interrupted', 'model.ckpt'), '--steps', String(step + 10)]);
-    expect(more.code).toBe(0);
-    expect(decodeCheckpoint(readFileSync(join(dir, 'interrupted', 'model.ckpt'))).header.step).toBe(step + 10);
+  it('sampling and validation leave the carried training state alone, even on its shape (--batch-size 1 --seq-length 1)', () => {
+    // 1,000 characters, 2 held out: validation then runs on batch 1 x 1 too, as sampling always does
+    writeFileSync(join(dir, 'thousand.txt'), makeText(1000).slice(0, 1000));
+    const common = ['--data', 'thousand.txt', '--hidden', '16', '--batch-size', '1', '--seq-length', '1', '--val-fraction', '0.0025', '--steps', '60', '--checkpoint-every', '0'];
+    const busy = run([...common, '--out', 'busy', '--eval-every', '4', '--sample-every', '3', '--sample-length', '5']);
+    const quiet = run([...common, '--out', 'quiet', '--eval-every', '0', '--sample-every', '0']);
+    expect(busy.code).toBe(0);
+    expect(quiet.code).toBe(0);
+    expect(busy.stdout).toContain('998 to train on, 2 for validation');
+    expect(samples(busy.stdout).size).toBe(20);
+    const a = csvRows(join(dir, 'busy', 'loss.csv')), b = csvRows(join(dir, 'quiet', 'loss.csv'));
+    expect(a.filter((row) => row[3] !== '')).toHaveLength(15);
+    // the training losses (and so the weights) are the same with or without the validations and samples
+    expect(a.map((row) => row.slice(0, 3))).toEqual(b.map((row) => row.slice(0, 3)));
+    const ca = decodeCheckpoint(readFileSync(join(dir, 'busy', 'model.ckpt'))), cb = decodeCheckpoint(readFileSync(join(dir, 'quiet', 'model.ckpt')));
+    expect(ca.params).toEqual(cb.params);
+    expect(header(ca).carriedState).toEqual(header(cb).carriedState);
+  });
+
+  it('resumes a checkpoint without a carried state (an older lstm-train) from a zero state, and says so', () => {
+    expect(run(['--data', 'small.txt', ...TINY, '--out', 'older', '--steps', '20']).code).toBe(0);
+    const path = join(dir, 'older', 'model.ckpt');
+    const ckpt = decodeCheckpoint(readFileSync(path));
+    delete (ckpt.header as Record<string, unknown>).carriedState;
+    writeFileSync(path, encodeCheckpoint(ckpt));
+    const r = run(['--resume', join('older', 'model.ckpt'), '--steps', '25']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('note: the checkpoint has no carried state (an older lstm-train wrote it)');
+    expect(csvRows(join(dir, 'older', 'loss.csv'))).toHaveLength(25);
   });
 
   it('samples: the prompt first, the length asked, the same text for the same seed', () => {
@@ -187,6 +313,9 @@ describe('bad input: one line on stderr, non-zero exit, nothing overwritten', ()
     dv.setUint32(v2.length - 4, crc32(v2.subarray(0, v2.length - 4)), true);
     writeFileSync(join(dir, 'v2.ckpt'), v2);
     copyFileSync(join(dir, 'text.txt'), join(dir, 'not-a-checkpoint.ckpt'));
+    const damaged = decodeCheckpoint(good);
+    header(damaged).carriedState.h = 'AAAA';
+    writeFileSync(join(dir, 'damaged-carry.ckpt'), encodeCheckpoint(damaged));
     // a run whose text file is gone by the time it is resumed
     copyFileSync(join(dir, 'small.txt'), join(dir, 'gone.txt'));
     expect(run(['--data', 'gone.txt', '--out', 'orphan', ...TINY, '--steps', '5']).code).toBe(0);
@@ -211,6 +340,7 @@ describe('bad input: one line on stderr, non-zero exit, nothing overwritten', ()
     ['a checkpoint of another format version', () => ['--resume', 'v2.ckpt'], /format version 2, this reader knows 1/],
     ['a file that is not a checkpoint', () => ['--resume', 'not-a-checkpoint.ckpt'], /not a @lstm\/wasm checkpoint/],
     ['a missing checkpoint', () => ['--resume', 'missing.ckpt'], /cannot read --resume "missing.ckpt": no such file/],
+    ['a checkpoint with a damaged carried state', () => ['--resume', 'damaged-carry.ckpt', '--steps', '40'], /--resume "damaged-carry.ckpt" has a damaged carried state \(it should be 96 float32 values per tensor, for 1 layer\(s\) x batch 4 x hidden 24\)/],
     ['changing the model when resuming', () => ['--resume', join('guarded', 'model.ckpt'), '--hidden', '32', '--steps', '40'], /--hidden 32 differs from the checkpoint's 24/],
     ['resuming a finished run without more steps', () => ['--resume', join('guarded', 'model.ckpt')], /already at step 20 of 20; pass --steps/],
     ['resuming when the text file is gone', () => ['--resume', join('orphan', 'model.ckpt'), '--steps', '10'], /the text file the checkpoint was trained on is not usable \(cannot read --data ".*gone\.txt": no such file\); pass --data with that text/],
