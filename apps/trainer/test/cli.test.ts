@@ -287,6 +287,18 @@ describe('lstm-train', () => {
     const greedy2 = run(['sample', '--checkpoint', ckpt, '--length', '30', '--temperature', '0', '--seed', '2']);
     expect(greedy.stdout).toBe(greedy2.stdout);
   });
+
+  it('a reader that stops early (lstm-train sample | head) ends the command quietly', async () => {
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, [BIN, 'sample', '--checkpoint', join('short', 'model.ckpt'), '--length', '200000'], { cwd: dir });
+      let err = '';
+      child.stderr.on('data', (d) => { err += d; });
+      child.stdout.once('data', () => child.stdout.destroy());
+      child.on('close', (c) => done({ code: c, stderr: err }));
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
 });
 
 describe('bad input: one line on stderr, non-zero exit, nothing overwritten', () => {
