@@ -21,36 +21,12 @@ import {
   createModel, createModelFromONNX, createModelFromSafetensors, loadSafetensors, parametersFromSafetensors, readSafetensors, toSafetensors,
   type Batch, type LstmModel,
 } from '../dist/index.js';
+import { Comparisons, lcg } from './compare';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./torch_interop.py', import.meta.url));
-const REL_TOL = 1e-4;
-
-const report: string[] = [];
-function rel(label: string, actual: ArrayLike<number> | number, expected: ArrayLike<number> | number): number {
-  const a = typeof actual === 'number' ? [actual] : actual, e = typeof expected === 'number' ? [expected] : expected;
-  expect(a.length, `${label}: length`).toBe(e.length);
-  let d = 0, m = 0;
-  for (let i = 0; i < e.length; i++) {
-    const x = Math.abs(a[i] - e[i]);
-    d = Number.isNaN(x) ? Infinity : Math.max(d, x);
-    m = Math.max(m, Math.abs(e[i]));
-  }
-  const r = d / Math.max(m, 1e-30);
-  report.push(`  ${label.padEnd(44)} max|diff| ${d.toExponential(2).padStart(9)}  rel ${r.toExponential(2)}`);
-  return r;
-}
-function close(label: string, actual: ArrayLike<number> | number, expected: ArrayLike<number> | number): void {
-  const r = rel(label, actual, expected);
-  expect(r, `${label}: relative difference ${r.toExponential(2)} over ${REL_TOL}`).toBeLessThanOrEqual(REL_TOL);
-}
-
-/** Deterministic numbers for the batches (a tiny LCG; the values are float32-exact on both sides). */
-function lcg(seed: number) {
-  let s = seed >>> 0;
-  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
-}
-
+const cmp = new Comparisons(44);
+const close = cmp.close.bind(cmp);
 const A = {
   config: { inputSize: 5, hiddenSize: 6, numLayers: 2, outputSize: 4 },
   T: 7, B: 3, steps: 3,
@@ -128,7 +104,7 @@ beforeAll(async () => {
 afterAll(() => {
   trainedA?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  if (report.length) console.log(`PyTorch ${results?.torch} vs @lstm/wasm:\n${report.join('\n')}`);
+  cmp.print(`PyTorch ${results?.torch} vs @lstm/wasm`);
 });
 
 describe('safetensors with PyTorch: a model trained here', () => {

@@ -10,28 +10,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelFromKeras, createModelFromTfjs, importKerasWeights, createModel, parametersFromKeras, parametersFromTfjs } from '../dist/index.js';
+import { Comparisons, lcg } from './compare';
 
-const REL_TOL = 1e-4;
-const report: string[] = [];
-afterAll(() => { if (report.length) console.log(`TensorFlow.js ${tf.version_core} (Keras layers) vs @lstm/wasm:\n${report.join('\n')}`); });
+const cmp = new Comparisons(36);
+const close = cmp.close.bind(cmp);
+afterAll(() => cmp.print(`TensorFlow.js ${tf.version_core} (Keras layers) vs @lstm/wasm`));
 
-function close(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>): void {
-  expect(actual.length, `${label}: length`).toBe(expected.length);
-  let d = 0, m = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const x = Math.abs(actual[i] - expected[i]);
-    d = Number.isNaN(x) ? Infinity : Math.max(d, x);
-    m = Math.max(m, Math.abs(expected[i]));
-  }
-  const r = d / Math.max(m, 1e-30);
-  report.push(`  ${label.padEnd(36)} max|diff| ${d.toExponential(2).padStart(9)}  rel ${r.toExponential(2)}`);
-  expect(r, `${label}: relative difference ${r.toExponential(2)}`).toBeLessThanOrEqual(REL_TOL);
-}
-
-function lcg(seed: number) {
-  let s = seed >>> 0;
-  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
-}
 const rnd = lcg(3);
 const u = (n: number, s = 1) => Float32Array.from({ length: n }, () => (rnd() * 2 - 1) * s);
 const ids = (n: number, k: number) => Int32Array.from({ length: n }, () => Math.floor(rnd() * k));
