@@ -56,20 +56,22 @@ async function main(): Promise<void> {
   const Hs = (parseList(values.h)?.map(Number) ?? (quick ? [128] : [...HS])).sort((a, b) => a - b);
   if (Hs.some((h) => !Number.isInteger(h) || h < 1 || h > 4096)) throw new Error(`--h: bad list ${values.h}`);
   const budgetMin = values.budget !== undefined ? Number(values.budget) : 14;
-  const budget: Budget = { deadline: started + budgetMin * 60_000, maxConfigSeconds: quick ? 60 : 180 };
+  const budget: Budget = { deadline: started + budgetMin * 60_000, maxConfigSeconds: quick ? 60 : 240 };
 
   const argv = process.argv.slice(2).join(' ');
   const results: Results = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
-    command: `node dist/main.js${argv ? ' ' + argv : ''} (what \`pnpm bench${argv ? ' -- ' + argv : ''}\` runs in packages/bench)`,
+    command: `node dist/main.js${argv ? ' ' + argv : ''}`,
     node: process.versions.node,
     cpu: cpuModel(),
     loadavg: [],
     workload: { V, T, B, H: Hs, flopModel: 'forward = B*T*(8*H*(V+H) + 2*H*V), training = 3 * forward' },
     optimizer: {
       '@lstm/wasm': `createModel({ threads: 1 }) for every ratio (a threaded row, when the library has threads, is extra); model.trainStep, plain SGD (lr ${OURS_OPTIMIZER.lr}, no momentum, no clipping), token ids (no one-hot)`,
-      'TF.js': 'tf.layers.lstm(units=H, returnSequences=true, recurrentActivation=sigmoid) on one-hot input [B,T,V] + timeDistributed(dense(V, softmax)), ' +
+      'TF.js': 'tf.layers.lstm(units=H, returnSequences=true, recurrentActivation=sigmoid, recurrentInitializer=glorotUniform: ' +
+        'the default orthogonal init runs a QR in JS that takes minutes at H=512, and init values do not change a step\'s speed) ' +
+        'on one-hot input [B,T,V] + timeDistributed(dense(V, softmax)), ' +
         'categoricalCrossentropy, model.trainOnBatch with tf.train.sgd(0.1); forward = model.predict + data()',
       'brain.js': 'brain.recurrent.LSTM({ inputSize: V, inputRange: V, outputSize: V, hiddenLayers: [H] }), trainPattern per sequence (see Notes)',
     },

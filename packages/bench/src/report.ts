@@ -70,7 +70,7 @@ export function markdown(res: Results): string {
   out.push(`Standard workload (BENCHMARK.md): character LM, V=${res.workload.V}, B=${res.workload.B}, T=${res.workload.T}, one LSTM layer of H + dense H->V + softmax cross-entropy. ` +
     `FLOP model: ${res.workload.flopModel}.`);
   out.push('');
-  out.push(`- command: \`${res.command}\``);
+  out.push(`- command: \`${res.command}\` in packages/bench (what \`pnpm bench\` runs after building; flags after \`pnpm bench --\`)`);
   out.push(`- machine: ${res.cpu}, Node ${res.node}`);
   for (const l of res.loadavg) out.push(`- /proc/loadavg ${l.at}: ${l.value}`);
   out.push(`- WebAssembly SIMD peak (one thread, ${res.peak.note}): **${peak.toFixed(1)} GFLOP/s** with ${res.peak.accumulators} accumulators ` +
