@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { execFileSync } from 'node:child_process';
 
 /** The standard workload (shared BENCHMARK.md). */
 export const V = 65;
@@ -179,4 +180,17 @@ const t0 = performance.now();
 /** A line on stdout; with `elapsed`, prefixed by the seconds since the start. */
 export function log(msg: string, elapsed = false): void {
   process.stdout.write((elapsed ? `[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ` : '') + msg + '\n');
+}
+
+/** The git commit of the library measured, and whether its sources differ from it (unknown outside a git checkout). */
+export function libraryRevision(): string {
+  try {
+    const opts = { cwd: new URL('.', import.meta.url), encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'] };
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], opts).trim();
+    const root = execFileSync('git', ['rev-parse', '--show-toplevel'], opts).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages/kernels', 'packages/lstm-wasm'], { ...opts, cwd: root }).trim();
+    return dirty ? `${head} + uncommitted changes in packages/kernels or packages/lstm-wasm` : head;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
 }

@@ -2,8 +2,10 @@
 // standard workload of BENCHMARK.md, all in this one process run. Writes results/latest.{json,md,svg}.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  V, T, B, HS, makeData, loadavg, cpuModel, log, PEERS, type Generation, type SystemId, type OursProbe,
+  V, T, B, HS, makeData, loadavg, cpuModel, libraryRevision, log, PEERS, type Generation, type SystemId, type OursProbe,
 } from './common.js';
 import { measureSimdPeak } from './peak.js';
 import { oursSweep, oursScaling, oursGeneration, oursCapabilities, OURS_OPTIMIZER, type Steps } from './ours.js';
@@ -17,6 +19,7 @@ const USAGE = `usage: node dist/main.js [--quick] [--only LIST] [--h LIST] [--bu
   --only LIST    systems to run, comma separated: ours, tfjs-wasm, tfjs-cpu, brain (also: tfjs = both TF.js backends)
   --h LIST       hidden sizes, comma separated (default 64,128,256,512; quick: 128)
   --budget MIN   stop starting new peer configurations after MIN minutes (default 14)
+  --out DIR      write latest.json, latest.md and latest.svg to DIR instead of results/ (for trial runs)
 Results go to results/latest.json, latest.md and latest.svg beside this package, every run.`;
 
 function parseList(s: string | undefined): string[] | undefined {
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       h: { type: 'string' },
       budget: { type: 'string' },
+      out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     allowPositionals: false,
@@ -65,6 +69,7 @@ async function main(): Promise<void> {
     command: `node dist/main.js${argv ? ' ' + argv : ''}`,
     node: process.versions.node,
     cpu: cpuModel(),
+    revision: libraryRevision(),
     loadavg: [],
     workload: { V, T, B, H: Hs, flopModel: 'forward = B*T*(8*H*(V+H) + 2*H*V), training = 3 * forward' },
     optimizer: {
@@ -225,14 +230,14 @@ async function main(): Promise<void> {
 
   const md = markdown(results);
   const svg = svgChart(results);
-  const dir = new URL('../results/', import.meta.url);
+  const dir = values.out !== undefined ? pathToFileURL(path.resolve(values.out) + path.sep) : new URL('../results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
   writeFileSync(new URL('latest.json', dir), JSON.stringify({ ...results, ratios }, null, 2) + '\n');
   writeFileSync(new URL('latest.md', dir), md);
   writeFileSync(new URL('latest.svg', dir), svg);
   log('');
   log(md);
-  log('wrote results/latest.json, results/latest.md, results/latest.svg');
+  log(`wrote ${fileURLToPath(new URL('latest.json', dir))}, latest.md and latest.svg beside it`);
 }
 
 main().then(() => {

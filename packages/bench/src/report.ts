@@ -11,6 +11,8 @@ export interface Results {
   command: string;
   node: string;
   cpu: string;
+  /** git revision of the library measured */
+  revision?: string;
   loadavg: { at: string; value: string }[];
   workload: { V: number; T: number; B: number; H: number[]; flopModel: string };
   optimizer: Record<string, string>;
@@ -72,6 +74,7 @@ export function markdown(res: Results): string {
   out.push('');
   out.push(`- command: \`${res.command}\` in packages/bench (what \`pnpm bench\` runs after building; flags after \`pnpm bench --\`)`);
   out.push(`- machine: ${res.cpu}, Node ${res.node}`);
+  if (res.revision) out.push(`- library measured: ${res.revision}`);
   for (const l of res.loadavg) out.push(`- /proc/loadavg ${l.at}: ${l.value}`);
   out.push(`- WebAssembly SIMD peak (one thread, ${res.peak.note}): **${peak.toFixed(1)} GFLOP/s** with ${res.peak.accumulators} accumulators ` +
     `(${res.peak.variants.map((v) => `${v.accumulators}: ${v.gflops.toFixed(1)}`).join(', ')})` +
