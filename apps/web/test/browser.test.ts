@@ -12,6 +12,8 @@ import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import { extname } from 'node:path';
 import { createModel, decodeCheckpoint, encodeCheckpoint, modelToCheckpoint, softmax } from '@lstm/wasm';
 
 const run = promisify(execFile);
@@ -23,6 +25,8 @@ let server: PreviewServer;
 let context: BrowserContext;
 let page: Page;
 let origin: string;
+// origins the page may load from; anything else is blocked and counted
+const allowed: string[] = [];
 let tmp: string;
 const consoleErrors: string[] = [];
 const offsite: string[] = [];
@@ -47,6 +51,7 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'lstm-web-test-'));
   server = await preview({ root, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false } });
   origin = new URL(server.resolvedUrls!.local[0]).origin;
+  allowed.push(origin);
   context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -62,7 +67,7 @@ beforeAll(async () => {
       wasmResponses.push({ url, type: response.headers()['content-type'] ?? null });
       return route.fulfill({ response });
     }
-    if (url.startsWith(origin) || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
+    if (allowed.some((o) => url.startsWith(o)) || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
     offsite.push(url);
     return route.abort();
   });
@@ -76,6 +81,19 @@ afterAll(async () => {
   await server?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
+
+/** A plain static file server for dist/, without the cross-origin isolation headers. */
+async function plainServer(dir: string): Promise<{ origin: string; close: () => Promise<void> }> {
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.svg': 'image/svg+xml' };
+  const srv = createServer((req, res) => {
+    const path = join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/\/$/, '/index.html'));
+    if (!path.startsWith(dir) || !existsSync(path)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'Content-Type': types[extname(path)] ?? 'application/octet-stream' }).end(readFileSync(path));
+  });
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const port = (srv.address() as { port: number }).port;
+  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => srv.close(() => ok())) };
+}
 
 // ---- helpers ----
 
@@ -427,6 +445,32 @@ describe('browser demo', () => {
     await page.waitForFunction(() => Number(document.getElementById('stat-step')!.textContent!.replace(/,/g, '')) > 60, undefined, { timeout: 15_000 });
     await page.click('#stop');
     await waitForState('stopped');
+  });
+
+  it('served without cross-origin isolation, falls back to one thread and still trains', async () => {
+    const plain = await plainServer(join(root, 'dist'));
+    allowed.push(plain.origin);
+    const p2 = await context.newPage();
+    const errors: string[] = [];
+    p2.on('pageerror', (e) => errors.push(e.message));
+    p2.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    try {
+      await p2.goto(plain.origin + '/');
+      await p2.waitForSelector('#status[data-state="idle"]', { timeout: 20_000 });
+      expect(await p2.evaluate(() => crossOriginIsolated)).toBe(false);
+      expect(await p2.textContent('#engine')).toMatch(/· 1 thread/);
+      await p2.fill('#hidden', '16');
+      await p2.fill('#layers', '1');
+      await p2.fill('#seq', '16');
+      await p2.fill('#batch', '8');
+      await p2.click('#start');
+      await p2.waitForFunction(() => Number(document.getElementById('stat-step')!.textContent!.replace(/,/g, '')) >= 20, undefined, { timeout: 30_000 });
+      expect(Number((await p2.textContent('#stat-loss'))!.trim())).toBeGreaterThan(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await p2.close();
+      await plain.close();
+    }
   });
 
   it('left no console errors and made no requests off the page origin', () => {
