@@ -4,7 +4,7 @@ import { compileKernels, importsMemory, type WasmSource } from './load.js';
 import { capabilities, isNode } from './capabilities.js';
 import { startThreads, type Threads } from './threads.js';
 import { Rng } from './rng.js';
-import { toSafetensors as exportSafetensors, loadSafetensors as importSafetensors, type SafetensorsExportOptions, type SafetensorsImportOptions } from './safetensors.js';
+import { toSafetensors as exportSafetensors, type SafetensorsExportOptions } from './safetensors.js';
 import { toONNX as exportONNX, type OnnxExportOptions } from './onnx.js';
 import {
   Arena, CELL_KIND, DESCRIPTOR_VERSION, HEADER_SLOTS, JOB, LAYER_SLOTS, LOSS_KIND, LS, OPT_KIND, S,
@@ -520,9 +520,6 @@ export class LstmModel {
 
   /** The parameters as a safetensors file with PyTorch's state_dict names (see safetensors.ts). */
   toSafetensors(options?: SafetensorsExportOptions): Uint8Array { return exportSafetensors(this, options); }
-
-  /** Loads a safetensors file (PyTorch's names) into this model; sizes must match. */
-  loadSafetensors(bytes: Uint8Array | ArrayBuffer, options?: SafetensorsImportOptions): void { importSafetensors(this, bytes, options); }
 
   /** The inference graph as an ONNX model (LSTM/GRU/RNN nodes, the head, Softmax; see onnx.ts). */
   toONNX(options?: OnnxExportOptions): Uint8Array { return exportONNX(this, options); }
