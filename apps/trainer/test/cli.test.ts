@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crc32, decodeCheckpoint, encodeCheckpoint } from '@lstm/wasm';
+import { crc32, decodeCheckpoint, encodeCheckpoint, parameterSpecs } from '@lstm/wasm';
 
 const BIN = fileURLToPath(new URL('../bin/lstm-train.js', import.meta.url));
 let dir: string;
@@ -298,6 +298,26 @@ describe('lstm-train', () => {
     });
     expect(stderr).toBe('');
     expect(code).toBe(0);
+  });
+});
+
+describe('a run that diverges', () => {
+  it('stops at a non-finite loss with one line on stderr, and keeps the last good checkpoint', () => {
+    expect(run(['--data', 'text.txt', '--out', 'diverge', ...TINY, '--steps', '10']).code).toBe(0);
+    const path = join(dir, 'diverge', 'model.ckpt');
+    // head weights at the edge of float32 (still finite, so they load): the next logits overflow
+    const ckpt = decodeCheckpoint(readFileSync(path));
+    const spec = parameterSpecs({ L: ckpt.header.model.numLayers, X: ckpt.header.model.inputSize, H: ckpt.header.model.hiddenSize, V: ckpt.header.model.outputSize })
+      .find((t) => t.name === 'head.weight')!;
+    ckpt.params.fill(3e38, spec.offset, spec.offset + spec.length);
+    writeFileSync(path, encodeCheckpoint(ckpt));
+    const saved = readFileSync(path);
+    const r = run(['--resume', join('diverge', 'model.ckpt'), '--steps', '20']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    // the first step's loss may still be finite (large logits that cancel); the update then overflows
+    expect(r.stderr).toMatch(/training diverged at step 1[12] \(the loss is (NaN|-?Infinity)\); try a lower --lr or a --clip value \(the last checkpoint is kept\)/);
+    expect(readFileSync(path)).toEqual(saved);
   });
 });
 
