@@ -138,6 +138,8 @@ export type OptimizerConfig =
   | ({ type: 'rmsprop'; alpha?: number; eps?: number } & OptimizerCommon)
   | ({ type: 'adagrad'; eps?: number } & OptimizerCommon);
 
+type CheckedOptimizer = Required<OptimizerCommon> & { type: OptimizerConfig['type']; b1: number; b2: number; eps: number };
+
 /** Moments in the flat parameter layout, and the step count, to checkpoint training. */
 export interface OptimizerState { type: OptimizerConfig['type'] | 'none'; step: number; m: Float32Array; v: Float32Array }
 
@@ -229,6 +231,9 @@ export class LstmModel {
   /** the lengths of the last prepared batch, or null (every sequence has T steps) */
   private lengths: Int32Array | null = null;
   private threadPool: Threads | null = null;
+  private readonly checkedOpt: CheckedOptimizer = { type: 'sgd', lr: 0, weightDecay: 0, clipNorm: 0, b1: 0, b2: 0, eps: 0 };
+  // the last shape used, found again without building its key
+  private lastShape: Workspace | null = null;
   private readonly maxBytes: number;
   // a browser page's main thread may not block (Atomics.wait); workers and Node may
   private readonly canWait = isNode() || typeof (globalThis as { document?: unknown }).document === 'undefined' ? 1 : 0;
@@ -337,8 +342,7 @@ export class LstmModel {
   computeGradients(batch: Batch): GradientResult {
     const where = 'computeGradients';
     const ws = this.prepare(where, batch, true);
-    const k = this.kernels(where);
-    const loss = this.call(where, () => k.run(this.pb.desc, JOB.gradients, this.canWait));
+    const loss = this.run(where, JOB.gradients);
     const f = this.f32();
     const { T, B } = ws;
     const { L, H, X, V } = this.dims;
@@ -378,16 +382,14 @@ export class LstmModel {
     }
     this.optStep++;
     this.writeOptimizer(opt);
-    const k = this.kernels(where);
-    return this.call(where, () => k.run(this.pb.desc, JOB.train, this.canWait));
+    return this.run(where, JOB.train);
   }
 
   /** Forward only: logits and final state, and the loss when targets are given. */
   forward(input: ForwardInput): ForwardResult {
     const where = 'forward';
     const ws = this.prepare(where, input, input.targets !== undefined);
-    const k = this.kernels(where);
-    const loss = this.call(where, () => k.run(this.pb.desc, input.targets !== undefined ? JOB.forwardLoss : JOB.forward, this.canWait));
+    const loss = this.run(where, input.targets !== undefined ? JOB.forwardLoss : JOB.forward);
     const f = this.f32();
     const logits = f.slice(ws.logits / 4, ws.logits / 4 + ws.T * ws.B * this.dims.V);
     const out: ForwardResult = { logits, lastOutputs: this.lastOutputs(logits, ws.T, ws.B), finalState: this.readFinalState(ws) };
@@ -418,8 +420,7 @@ export class LstmModel {
       const ids = input instanceof Int32Array ? input : Int32Array.from(input);
       ws = this.prepare(where, { tokens: ids, seqLength: 1, batchSize: B, stateful: true }, false);
     }
-    const k = this.kernels(where);
-    this.call(where, () => k.run(this.pb.desc, JOB.forward, this.canWait));
+    this.run(where, JOB.forward);
     return this.f32().slice(ws.logits / 4, ws.logits / 4 + ws.B * this.dims.V);
   }
 
@@ -531,6 +532,7 @@ export class LstmModel {
     this.k = null;
     this.buffer = null;
     this.shapes.clear();
+    this.lastShape = null;
   }
 
   get disposed(): boolean { return this.k === null; }
@@ -543,9 +545,11 @@ export class LstmModel {
   }
 
   /** Runs a kernel, turning any trap into an LstmError (validation should make that unreachable). */
-  private call(where: string, fn: () => number): number {
+  /** Runs one job in the kernels (no closure: this is the per-step hot path), turning a trap into an LstmError. */
+  private run(where: string, job: number): number {
+    const k = this.kernels(where);
     try {
-      return fn();
+      return k.run(this.pb.desc, job, this.canWait);
     } catch (e) {
       throw new LstmError(`${where}: the kernel failed (${(e as Error).message})`);
     }
@@ -579,12 +583,14 @@ export class LstmModel {
   }
 
   private workspace(where: string, T: number, B: number): Workspace {
+    if (this.lastShape && this.lastShape.T === T && this.lastShape.B === B) return this.lastShape;
     const key = `${T}x${B}`;
     let ws = this.shapes.get(key);
-    if (ws) return ws;
+    if (ws) return (this.lastShape = ws);
     if (this.shapes.size >= MAX_SHAPES) {
       // too many shapes kept: start the workspace area over
       this.shapes.clear();
+      this.lastShape = null;
       this.arena = new Arena(this.workspaceStart);
     }
     const arena = new Arena(this.arena.end);
@@ -594,6 +600,7 @@ export class LstmModel {
     // memory from grow is zero, but a restarted arena reuses old bytes: zero the state slots
     this.zeroState(ws);
     this.shapes.set(key, ws);
+    this.lastShape = ws;
     return ws;
   }
 
@@ -721,7 +728,8 @@ export class LstmModel {
   }
 
 
-  private checkOptimizer(where: string, o: OptimizerConfig): Required<OptimizerCommon> & { type: OptimizerConfig['type']; b1: number; b2: number; eps: number } {
+  /** Validates an optimizer config into a reused record: a training step allocates nothing. */
+  private checkOptimizer(where: string, o: OptimizerConfig): CheckedOptimizer {
     if (o === null || typeof o !== 'object') throw new LstmError(`${where}: optimizer must be an object like { type: 'adam', lr: 1e-3 }, got ${describe(o)}`);
     if (typeof o.type !== 'string' || !Object.hasOwn(OPT_KIND, o.type) || o.type === ('none' as string)) {
       throw new LstmError(`${where}: optimizer.type must be one of sgd, adam, adamw, rmsprop, adagrad, got ${describe(o.type)}`);
@@ -741,10 +749,12 @@ export class LstmModel {
     } else {
       eps = checkNumber(where, 'optimizer.eps', o.eps ?? 1e-10, 0, 1);
     }
-    return { type: o.type, lr, weightDecay, clipNorm, b1, b2, eps };
+    const c = this.checkedOpt;
+    c.type = o.type; c.lr = lr; c.weightDecay = weightDecay; c.clipNorm = clipNorm; c.b1 = b1; c.b2 = b2; c.eps = eps;
+    return c;
   }
 
-  private writeOptimizer(o: ReturnType<LstmModel['checkOptimizer']>): void {
+  private writeOptimizer(o: CheckedOptimizer): void {
     const d = this.pb.desc / 4, i = this.i32(), f = this.f32();
     i[d + S.OPT_KIND] = OPT_KIND[o.type];
     f[d + S.LR] = o.lr; f[d + S.BETA1] = o.b1; f[d + S.BETA2] = o.b2; f[d + S.EPS] = o.eps;
