@@ -2,7 +2,8 @@
 import './style.css';
 import { BUILTINS } from './corpus';
 import { LAYER_COLORS, LossChart, drawSaturation } from './charts';
-import type { InspectResult, ModelInfo, Progress, Reply, Request, RunState, SampleResult, TrainSettings } from './protocol';
+import type { CellKind, InspectResult, ModelInfo, Progress, Reply, Request, RunState, SampleResult, TrainSettings } from './protocol';
+import { CELL_LABEL } from './protocol';
 import { charCount, checkModelSize, checkSettings, checkText } from './validate';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -110,7 +111,7 @@ function renderModelInfo(): void {
     d.append(`${label}: `, b);
     el.append(d);
   };
-  line('Model', `${model.numLayers} × LSTM(${model.hiddenSize}) · ${model.parameterCount.toLocaleString('en')} parameters`);
+  line('Model', `${model.numLayers} × ${CELL_LABEL[model.cell]}(${model.hiddenSize}) · ${model.parameterCount.toLocaleString('en')} parameters`);
   line('Vocabulary', `${model.vocab.length} characters`);
   line('Trained', `${model.step.toLocaleString('en')} steps`);
   line('From', model.source === 'new' ? 'this page' : model.source);
@@ -180,7 +181,8 @@ function readSettings(): TrainSettings {
     const raw = ($(id) as Input).value.trim();
     return raw === '' ? NaN : Number(raw);
   };
-  return { hiddenSize: num('hidden'), numLayers: num('layers'), seqLength: num('seq'), batchSize: num('batch'), lr: num('lr') };
+  const cell = ($('cellkind') as HTMLSelectElement).value as CellKind;
+  return { cell, hiddenSize: num('hidden'), numLayers: num('layers'), seqLength: num('seq'), batchSize: num('batch'), lr: num('lr') };
 }
 
 /** The page's own checks, so a person reads what is wrong before the worker is bothered. */
@@ -350,6 +352,14 @@ $('inspect').addEventListener('click', async () => {
   if (r && r.type === 'inspect') {
     hideMessage();
     inspected = r.result;
+    // offer the signals this cell has: tanh(c) and three gates (LSTM), two gates (GRU), h only (RNN)
+    const signal = $('signal') as HTMLSelectElement;
+    for (const opt of Array.from(signal.options)) {
+      const has = opt.value === 'hidden' || (opt.value === 'cell' ? inspected.cell.length > 0 : inspected.gateNames.includes(opt.value));
+      opt.hidden = !has;
+      opt.disabled = !has;
+    }
+    if (signal.selectedOptions[0]?.disabled) signal.value = inspected.kind === 'lstm' ? 'cell' : 'hidden';
     const layerSel = $('layer') as HTMLSelectElement;
     const keep = Number(layerSel.value) || 0;
     layerSel.innerHTML = '';
@@ -366,9 +376,9 @@ $('inspect').addEventListener('click', async () => {
 
 function signalOf(r: InspectResult, layer: number): Float32Array {
   const sig = ($('signal') as HTMLSelectElement).value;
-  if (sig === 'cell') return r.cell[layer];
-  if (sig === 'hidden') return r.hidden[layer];
-  return r.gates[layer][sig as 'input' | 'forget' | 'output'];
+  if (sig === 'cell' && r.cell.length) return r.cell[layer];
+  if (r.gates[layer][sig]) return r.gates[layer][sig];
+  return r.hidden[layer];
 }
 
 /** Cells of a layer ordered by how much the chosen signal varies over the text (most first). */
@@ -430,9 +440,13 @@ function renderActivation(): void {
   box.append(frag);
   box.dataset.layer = String(layer);
   box.dataset.cell = String(j);
+  box.dataset.kind = r.kind;
   const cap = document.createElement('div');
   cap.className = 'activation-caption';
-  const names: Record<string, string> = { cell: 'cell state tanh(c)', hidden: 'hidden state h', input: 'input gate', forget: 'forget gate', output: 'output gate' };
+  const names: Record<string, string> = {
+    cell: 'cell state tanh(c)', hidden: 'hidden state h', input: 'input gate', forget: 'forget gate', output: 'output gate',
+    reset: 'reset gate', update: 'update gate',
+  };
   cap.textContent = `layer ${layer + 1}, cell ${j}: ${names[sig]} over ${t} characters · the TypeScript trace agrees with the wasm kernels' logits to ${r.checkDiff.toExponential(1)}`;
   box.append(cap);
   renderChips(layer, j);
@@ -460,8 +474,15 @@ function renderSaturation(): void {
   const box = $('saturation');
   if (!r) return;
   box.innerHTML = '';
-  const plots: [HTMLCanvasElement, 'input' | 'forget' | 'output'][] = [];
-  for (const gate of ['input', 'forget', 'output'] as const) {
+  if (r.gateNames.length === 0) {
+    const p = document.createElement('p');
+    p.className = 'sat-none';
+    p.textContent = 'A vanilla RNN has no gates: h = tanh(W_ih x + W_hh h + b). Its hidden state is shown above.';
+    box.append(p);
+    return;
+  }
+  const plots: [HTMLCanvasElement, string][] = [];
+  for (const gate of r.gateNames) {
     const panel = document.createElement('div');
     panel.className = 'sat-panel';
     panel.dataset.gate = gate;
@@ -547,6 +568,7 @@ $('load-file').addEventListener('change', async (ev) => {
     if (model?.settings) {
       // show the model's sizes in the settings, so Resume continues with them
       const s = model.settings;
+      ($('cellkind') as HTMLSelectElement).value = model.cell;
       ($('hidden') as Input).value = String(s.hiddenSize);
       ($('layers') as Input).value = String(s.numLayers);
       ($('seq') as Input).value = String(s.seqLength);

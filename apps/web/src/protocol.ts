@@ -1,7 +1,13 @@
 // Messages between the page (main.ts) and the training worker (worker.ts).
 // Requests that expect an answer carry an `id`; the answer (or an `error`) carries it back.
 
+/** The recurrent cell, as @lstm/wasm's createModel takes it. */
+export type CellKind = 'lstm' | 'gru' | 'rnn';
+export const CELL_LABEL: Record<CellKind, string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };
+
 export interface TrainSettings {
+  /** default 'lstm' */
+  cell?: CellKind;
   hiddenSize: number;
   numLayers: number;
   seqLength: number;
@@ -40,6 +46,7 @@ export type Request =
   | { type: 'live'; id: number; every: number; prompt: string; temperature: number };
 
 export interface ModelInfo {
+  cell: CellKind;
   hiddenSize: number;
   numLayers: number;
   vocab: string[];
@@ -71,15 +78,19 @@ export interface SampleResult {
 
 export interface InspectResult {
   text: string;
+  /** which signals exist: the LSTM has a cell state and three gates, the GRU two gates, the RNN none */
+  kind: CellKind;
   hiddenSize: number;
   numLayers: number;
-  /** per layer, tanh(c) [T, H] and h [T, H] */
+  /** per layer, tanh(c) [T, H] (LSTM only; empty for GRU and RNN) and h [T, H] */
   cell: Float32Array[];
   hidden: Float32Array[];
-  /** per layer, the gates' values [T, H] */
-  gates: Record<'input' | 'forget' | 'output', Float32Array>[];
+  /** the cell's gates in display order: input, forget, output (LSTM); reset, update (GRU); none (RNN) */
+  gateNames: string[];
+  /** per layer, each gate's values [T, H] */
+  gates: Record<string, Float32Array>[];
   /** per layer and gate, per unit fraction of steps below 0.1 / above 0.9 */
-  saturation: Record<'input' | 'forget' | 'output', { left: Float32Array; right: Float32Array }>[];
+  saturation: Record<string, { left: Float32Array; right: Float32Array }>[];
   /** max |logit difference| between this trace and the kernels' forward over the same text */
   checkDiff: number;
 }

@@ -5,12 +5,13 @@ import { LIMITS, type TrainSettings } from './protocol';
 /** The share of the text held out for the validation loss. */
 export const VALIDATION_FRACTION = 0.1;
 
-const LABEL: Record<keyof TrainSettings, string> = {
+const LABEL: Record<Exclude<keyof TrainSettings, 'cell'>, string> = {
   hiddenSize: 'Hidden size', numLayers: 'Layers', seqLength: 'Sequence length', batchSize: 'Batch size', lr: 'Learning rate',
 };
 
 /** Returns a message for a person, or null when the settings are usable. */
 export function checkSettings(s: TrainSettings): string | null {
+  if (s.cell !== undefined && s.cell !== 'lstm' && s.cell !== 'gru' && s.cell !== 'rnn') return `Cell must be LSTM, GRU or RNN (got ${fmt(s.cell)}).`;
   for (const key of ['hiddenSize', 'numLayers', 'seqLength', 'batchSize'] as const) {
     const v = s[key];
     const [lo, hi] = LIMITS[key];

@@ -8,9 +8,9 @@ import {
   encodeCheckpoint, evaluateTokens, generateText, modelToCheckpoint, softmax,
   type Checkpoint, type LstmModel, type OptimizerConfig,
 } from '@lstm/wasm';
-import { gateSaturation, traceLstm } from './inspect';
-import type { InspectResult, ModelInfo, Progress, Reply, Request, RunState, SampleResult, TrainSettings } from './protocol';
-import { LIMITS } from './protocol';
+import { GATE_NAMES, saturationOf, traceCells } from './inspect';
+import type { CellKind, InspectResult, ModelInfo, Progress, Reply, Request, RunState, SampleResult, TrainSettings } from './protocol';
+import { CELL_LABEL, LIMITS } from './protocol';
 import { VALIDATION_FRACTION, checkModelSize, checkSettings, checkText } from './validate';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -52,9 +52,13 @@ function info(): ModelInfo | null {
   if (!session) return null;
   const { model, vocab, step, source, settings } = session;
   return {
-    hiddenSize: model.hiddenSize, numLayers: model.numLayers, vocab: [...vocab.chars], parameterCount: model.parameterCount,
+    cell: cellOf(model), hiddenSize: model.hiddenSize, numLayers: model.numLayers, vocab: [...vocab.chars], parameterCount: model.parameterCount,
     step, source, settings: settings ?? undefined,
   };
+}
+
+function cellOf(model: { config: { cell?: string } }): CellKind {
+  return (model.config.cell ?? 'lstm') as CellKind;
 }
 
 function setState(s: RunState): void {
@@ -98,7 +102,7 @@ async function handle(req: Request): Promise<void> {
     case 'sample': return post({ type: 'sample', id: req.id, sample: sample(req.prompt, req.temperature, req.length, req.seed) });
     case 'inspect': {
       const result = inspect(req.text);
-      const buffers = [...result.cell, ...result.hidden, ...result.gates.flatMap((g) => [g.input, g.forget, g.output])]
+      const buffers = [...result.cell, ...result.hidden, ...result.gates.flatMap((g) => Object.values(g))]
         .map((a) => a.buffer as ArrayBuffer);
       return post({ type: 'inspect', id: req.id, result }, buffers);
     }
@@ -125,6 +129,7 @@ async function start(text: string, settings: TrainSettings, seed: number, id: nu
   if (state === 'training') state = 'paused';
   const model = await createModel({
     inputSize: vocab.size, hiddenSize: settings.hiddenSize, numLayers: settings.numLayers, outputSize: vocab.size, seed,
+    cell: settings.cell ?? 'lstm',
   });
   session?.model.dispose();
   session = { model, vocab, step: 0, elapsedMs: 0, settings, source: 'new', rng: new Rng(seed ^ 0x5eed), textKey: null, batcher: null, valData: null, extra: {}, extraStep: 0 };
@@ -138,6 +143,9 @@ async function resume(text: string, settings: TrainSettings, id: number): Promis
   const s = session;
   const bad = checkSettings(settings) ?? checkText(text, settings);
   if (bad) throw new UserError(bad);
+  if (settings.cell !== undefined && settings.cell !== cellOf(s.model)) {
+    throw new UserError(`This model is ${CELL_LABEL[cellOf(s.model)]}; Resume cannot change the cell (the settings say ${CELL_LABEL[settings.cell]}). Press Start for a new model.`);
+  }
   if (settings.hiddenSize !== s.model.hiddenSize || settings.numLayers !== s.model.numLayers) {
     throw new UserError(`This model has hidden size ${s.model.hiddenSize} and ${s.model.numLayers} layer(s); ` +
       `Resume cannot change them (the settings say ${settings.hiddenSize} and ${settings.numLayers}). ` +
@@ -201,7 +209,9 @@ function forwardOne(s: Session, ids: Int32Array): Float32Array {
   const tokens = new Int32Array(T * B);
   for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) tokens[t * B + b] = ids[t];
   const n = s.model.numLayers * B * s.model.hiddenSize;
-  const r = s.model.forward({ tokens, seqLength: T, batchSize: B, initialState: { h: new Float32Array(n), c: new Float32Array(n) } });
+  // an explicit zero state: the carried training state stays untouched (the GRU and RNN have no c)
+  const initialState = cellOf(s.model) === 'lstm' ? { h: new Float32Array(n), c: new Float32Array(n) } : { h: new Float32Array(n) };
+  const r = s.model.forward({ tokens, seqLength: T, batchSize: B, initialState });
   if (B === 1) return r.logits;
   const out = new Float32Array(T * V);
   for (let t = 0; t < T; t++) out.set(r.logits.subarray(t * B * V, t * B * V + V), t * V);
@@ -313,18 +323,21 @@ function inspect(text: string): InspectResult {
   const bad = outsideVocab(s.vocab, shown, 'The text to look at');
   if (bad) throw new UserError(bad);
   const ids = s.vocab.encode(shown);
-  const trace = traceLstm(s.model.getParameters(), s.model.config, ids);
-  // keep this TypeScript LSTM honest: it must give the kernels' logits
+  const kind = cellOf(s.model);
+  const trace = traceCells(s.model.getParameters(), s.model.config, kind, ids);
+  // keep these TypeScript cells honest: they must give the kernels' logits
   const ref = forwardOne(s, ids);
   let checkDiff = 0;
   for (let i = 0; i < ref.length; i++) checkDiff = Math.max(checkDiff, Math.abs(ref[i] - trace.logits[i]));
-  const sat = gateSaturation(trace);
+  const H = s.model.hiddenSize;
   return {
-    text: shown, hiddenSize: s.model.hiddenSize, numLayers: s.model.numLayers,
-    cell: trace.layers.map((l) => l.c.map(Math.tanh)),
+    text: shown, kind, hiddenSize: H, numLayers: s.model.numLayers,
+    cell: trace.layers.filter((l) => l.c).map((l) => l.c!.map(Math.tanh)),
     hidden: trace.layers.map((l) => l.h),
-    gates: trace.layers.map((l) => ({ input: l.i, forget: l.f, output: l.o })),
-    saturation: sat, checkDiff,
+    gateNames: [...GATE_NAMES[kind]],
+    gates: trace.layers.map((l) => l.gates),
+    saturation: trace.layers.map((l) => saturationOf(l.gates, H, trace.T)),
+    checkDiff,
   };
 }
 
@@ -355,12 +368,13 @@ async function load(bytes: Uint8Array, name: string, id: number): Promise<void> 
     throw new UserError(`“${name}” cannot be loaded: ${why}.`);
   }
   const h = ckpt.header;
-  // @lstm/wasm also trains GRUs, plain RNNs, peephole LSTMs and regression models; this page looks inside character LSTMs
+  // @lstm/wasm also trains peephole LSTMs and regression models; this page takes character models
+  // with LSTM, GRU or RNN cells
   const kind = h.model as { cell?: string; peepholes?: boolean; loss?: string };
   const regression = kind.loss !== undefined && /^mse/i.test(kind.loss);
-  if ((kind.cell ?? 'lstm') !== 'lstm' || kind.peepholes || regression) {
-    const what = kind.cell && kind.cell !== 'lstm' ? `a ${kind.cell.toUpperCase()} model` : kind.peepholes ? 'an LSTM with peepholes' : `a regression model (${kind.loss} loss)`;
-    throw new UserError(`“${name}” holds ${what}; this page trains, samples and looks inside plain LSTM character models only.`);
+  if (kind.peepholes || regression || (kind.cell !== undefined && !['lstm', 'gru', 'rnn'].includes(kind.cell))) {
+    const what = kind.peepholes ? 'an LSTM with peepholes' : regression ? `a regression model (${kind.loss} loss)` : `a model with a ${String(kind.cell)} cell`;
+    throw new UserError(`“${name}” holds ${what}; this page trains, samples and looks inside character models with LSTM, GRU or RNN cells only.`);
   }
   if (h.vocab.length === 0) throw new UserError(`“${name}” is a checkpoint of a model that is not on text (it has no vocabulary); this page needs a character model.`);
   if (h.vocab.length !== h.model.inputSize || h.vocab.length !== h.model.outputSize) {
@@ -371,7 +385,8 @@ async function load(bytes: Uint8Array, name: string, id: number): Promise<void> 
   }
   const vocab = new CharVocab(h.vocab);
   if (state === 'training') state = 'paused';
-  const model = await createModel({ inputSize: h.model.inputSize, hiddenSize: h.model.hiddenSize, numLayers: h.model.numLayers, outputSize: h.model.outputSize });
+  const cell = (kind.cell ?? 'lstm') as CellKind;
+  const model = await createModel({ inputSize: h.model.inputSize, hiddenSize: h.model.hiddenSize, numLayers: h.model.numLayers, outputSize: h.model.outputSize, cell });
   try {
     applyCheckpoint(model, ckpt);
   } catch (e) {
@@ -388,7 +403,7 @@ async function load(bytes: Uint8Array, name: string, id: number): Promise<void> 
   session = {
     model, vocab, step: h.step, elapsedMs: 0, source: name,
     settings: {
-      hiddenSize: h.model.hiddenSize, numLayers: h.model.numLayers,
+      cell, hiddenSize: h.model.hiddenSize, numLayers: h.model.numLayers,
       seqLength: num(tr.seqLength, 32), batchSize: num(tr.batchSize, 16), lr: num(cfg?.lr ?? tr.lr, 2e-3),
     },
     rng: h.rng ? new Rng(Uint32Array.from(h.rng)) : new Rng(h.step + 1),

@@ -420,12 +420,12 @@ describe('browser demo', () => {
     m.dispose();
     await page.setInputFiles('#load-file', { name: 'dense.ckpt', mimeType: 'application/octet-stream', buffer: Buffer.from(dense) });
     await expectMessage(/dense\.ckpt.*no vocabulary/);
-    // a character model of another kind of cell
-    const g = await createModel({ inputSize: 3, hiddenSize: 4, outputSize: 3, cell: 'gru' });
-    const gru = encodeCheckpoint(modelToCheckpoint(g, { vocab: ['a', 'b', 'c'] }));
+    // a character model with a cell the page does not trace (peepholes)
+    const g = await createModel({ inputSize: 3, hiddenSize: 4, outputSize: 3, peepholes: true });
+    const peep = encodeCheckpoint(modelToCheckpoint(g, { vocab: ['a', 'b', 'c'] }));
     g.dispose();
-    await page.setInputFiles('#load-file', { name: 'gru.ckpt', mimeType: 'application/octet-stream', buffer: Buffer.from(gru) });
-    await expectMessage(/gru\.ckpt.*GRU model.*plain LSTM/);
+    await page.setInputFiles('#load-file', { name: 'peep.ckpt', mimeType: 'application/octet-stream', buffer: Buffer.from(peep) });
+    await expectMessage(/peep\.ckpt.*LSTM with peepholes.*LSTM, GRU or RNN cells only/);
 
     // the model loaded before is still there and answers
     expect(await text('#model-info')).toMatch(/2 × LSTM\(24\)/);
@@ -445,6 +445,33 @@ describe('browser demo', () => {
     await page.waitForFunction(() => Number(document.getElementById('stat-step')!.textContent!.replace(/,/g, '')) > 60, undefined, { timeout: 15_000 });
     await page.click('#stop');
     await waitForState('stopped');
+  });
+
+  it('trains a GRU and a vanilla RNN, and looks inside them (GRU: reset and update gates; RNN: no gates)', async () => {
+    await pickCorpus('sonnets');
+    for (const [cell, label, gates] of [['gru', 'GRU', ['reset', 'update']], ['rnn', 'RNN', []]] as const) {
+      await page.selectOption('#cellkind', cell);
+      await setSettings({ hidden: '16', layers: '1', seq: '16', batch: '8', lr: '0.01' });
+      await page.click('#start');
+      await waitForState('training');
+      await page.waitForFunction(() => Number(document.getElementById('stat-step')!.textContent!.replace(/,/g, '')) >= 30, undefined, { timeout: 30_000 });
+      await page.click('#stop');
+      await waitForState('stopped');
+      expect(await text('#model-info')).toMatch(new RegExp(`1 × ${label}\\(16\\)`));
+      await page.fill('#inspect-text', (await page.inputValue('#text')).slice(0, 300));
+      await page.click('#inspect');
+      await page.waitForFunction((c) => (document.querySelector('#activation') as HTMLElement | null)?.dataset.kind === c, cell, { timeout: 15_000 });
+      const caption = await text('.activation-caption');
+      expect(Number(/to ([0-9.e+-]+)$/.exec(caption)![1])).toBeLessThan(1e-3);
+      const offered = await page.$$eval('#signal option', (os) => os.filter((o) => !(o as HTMLOptionElement).disabled).map((o) => (o as HTMLOptionElement).value));
+      expect(offered).toEqual(['hidden', ...gates]);
+      const panels = await page.$$eval('.sat-panel', (ps) => ps.map((p) => (p as HTMLElement).dataset.gate));
+      expect(panels).toEqual([...gates]);
+      if (gates.length === 0) expect(await text('.sat-none')).toMatch(/no gates/);
+      await sampleWith('the');
+      expect((await nextCharProbs()).probs.length).toBeGreaterThan(3);
+    }
+    await page.selectOption('#cellkind', 'lstm');
   });
 
   it('served without cross-origin isolation, falls back to one thread and still trains', async () => {

@@ -2,7 +2,7 @@
 // statistics) must compute the same network as the wasm kernels.
 import { describe, expect, it } from 'vitest';
 import { createModel } from '@lstm/wasm';
-import { gateSaturation, softmax, traceLstm } from '../src/inspect';
+import { gateSaturation, softmax, traceCells, traceLstm } from '../src/inspect';
 
 describe('traceLstm', () => {
   for (const [layers, hidden] of [[1, 24], [2, 16], [3, 8]] as const) {
@@ -61,4 +61,32 @@ describe('traceLstm', () => {
     expect(p01[2]).toBeGreaterThan(p1[2]);
     expect(p01[2]).toBeGreaterThan(0.99);
   });
+});
+
+describe('traceCells (GRU and vanilla RNN)', () => {
+  for (const cell of ['gru', 'rnn'] as const) {
+    for (const layers of [1, 2]) {
+      it(`${cell}: matches model.forward's logits and final state (${layers} layer(s))`, async () => {
+        const V = 9, H = 13;
+        const model = await createModel({ inputSize: V, hiddenSize: H, numLayers: layers, outputSize: V, seed: 5, cell });
+        const T = 10, B = 2;
+        const tokens = Int32Array.from({ length: T * B }, (_, k) => (k * 5 + 2) % V);
+        const targets = Int32Array.from({ length: T * B }, (_, k) => (k * 3 + 1) % V);
+        for (let s = 0; s < 5; s++) model.trainStep({ tokens, targets, seqLength: T, batchSize: B }, { type: 'adam', lr: 0.05 });
+        const text = Int32Array.from({ length: 30 }, (_, k) => (k * k + k) % V);
+        const want = model.forward({ tokens: text, seqLength: text.length, batchSize: 1 });
+        const trace = traceCells(model.getParameters(), model.config, cell, text);
+        let maxDiff = 0;
+        for (let i = 0; i < want.logits.length; i++) maxDiff = Math.max(maxDiff, Math.abs(trace.logits[i] - want.logits[i]));
+        expect(maxDiff).toBeLessThan(1e-4);
+        const last = text.length - 1;
+        for (let l = 0; l < layers; l++) {
+          for (let j = 0; j < H; j++) expect(trace.layers[l].h[last * H + j]).toBeCloseTo(want.finalState.h[l * H + j], 4);
+        }
+        expect(Object.keys(trace.layers[0].gates)).toEqual(cell === 'gru' ? ['reset', 'update'] : []);
+        if (cell === 'gru') for (const g of Object.values(trace.layers[0].gates)) expect(g.every((v) => v > 0 && v < 1)).toBe(true);
+        model.dispose();
+      });
+    }
+  }
 });
