@@ -92,7 +92,8 @@ async function plainServer(dir: string): Promise<{ origin: string; close: () => 
   });
   await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
   const port = (srv.address() as { port: number }).port;
-  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => srv.close(() => ok())) };
+  // a browser keeps connections alive: end them, or close() waits for them
+  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => { srv.close(() => ok()); srv.closeAllConnections(); }) };
 }
 
 // ---- helpers ----
@@ -468,6 +469,7 @@ describe('browser demo', () => {
       const panels = await page.$$eval('.sat-panel', (ps) => ps.map((p) => (p as HTMLElement).dataset.gate));
       expect(panels).toEqual([...gates]);
       if (gates.length === 0) expect(await text('.sat-none')).toMatch(/no gates/);
+      await page.screenshot({ path: join(artifacts, `look-inside-${cell}.png`), fullPage: true });
       await sampleWith('the');
       expect((await nextCharProbs()).probs.length).toBeGreaterThan(3);
     }
