@@ -162,12 +162,13 @@ export interface Row {
 /** Times @lstm/wasm (1 thread) at H right now: the partner of a peer configuration. */
 export type OursProbe = (H: number) => Promise<{ trainMs: number; forwardMs: number }>;
 
-export type SystemId = 'ours' | 'ours-mt' | 'tfjs-wasm' | 'tfjs-cpu' | 'brain';
-export const SYSTEMS: SystemId[] = ['ours', 'ours-mt', 'tfjs-wasm', 'tfjs-cpu', 'brain'];
+export type SystemId = 'ours' | 'ours-relaxed' | 'ours-mt' | 'tfjs-wasm' | 'tfjs-cpu' | 'brain';
+export const SYSTEMS: SystemId[] = ['ours', 'ours-relaxed', 'ours-mt', 'tfjs-wasm', 'tfjs-cpu', 'brain'];
 /** The peers; 'ours' (one thread) is what every ratio is taken against. */
 export const PEERS: SystemId[] = ['tfjs-wasm', 'tfjs-cpu', 'brain'];
 export const SYSTEM_LABEL: Record<SystemId, string> = {
   ours: '@lstm/wasm (1 thread)',
+  'ours-relaxed': '@lstm/wasm (1 thread, relaxed SIMD)',
   'ours-mt': '@lstm/wasm (threads)',
   'tfjs-wasm': 'TF.js 4.22 wasm',
   'tfjs-cpu': 'TF.js 4.22 cpu',

@@ -116,6 +116,14 @@ async function main(): Promise<void> {
   } else {
     results.skipped.push(`@lstm/wasm with threads: the library reports none usable here (${JSON.stringify(caps)})`);
   }
+  if (caps.relaxedSimd === true) {
+    log('@lstm/wasm sweep, one thread, relaxed SIMD (fused multiply-add) ...', true);
+    const rx = await oursSweep(Hs, data, oTrain, oTrain, 1, true);
+    for (const r of rx) log(`  H=${r.H}: train ${r.train!.ms.toFixed(2)} ms, forward ${r.forward!.ms.toFixed(2)} ms`, true);
+    results.rows.push(...rx);
+  } else {
+    results.skipped.push('@lstm/wasm with relaxed SIMD: this runtime has none (Node 20 needs --experimental-wasm-relaxed-simd; the bench script passes it)');
+  }
   const scaleH = 128;
   if (!quick) {
     log(`@lstm/wasm T/B scaling at H=${scaleH} ...`, true);

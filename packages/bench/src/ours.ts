@@ -20,8 +20,9 @@ export async function oursCapabilities(): Promise<Record<string, unknown>> {
  * threads: 1 pins one thread (the comparison with TF.js's one-thread wasm backend);
  * 'default' takes the library's default. Libraries without a threads option ignore it.
  */
-async function newModel(H: number, threads: number | 'default' = 1): Promise<LstmModel> {
-  const config = { inputSize: V, hiddenSize: H, numLayers: 1, outputSize: V, seed: 1, ...(threads !== 'default' ? { threads } : {}) };
+async function newModel(H: number, threads: number | 'default' = 1, relaxedSimd = false): Promise<LstmModel> {
+  // relaxed SIMD (fused multiply-add) only where asked: every other row compares plain SIMD with the peers
+  const config = { inputSize: V, hiddenSize: H, numLayers: 1, outputSize: V, seed: 1, relaxedSimd, ...(threads !== 'default' ? { threads } : {}) };
   return createModel(config as ModelConfig);
 }
 
@@ -30,7 +31,7 @@ export function modelThreads(model: LstmModel): number {
   return (model as unknown as { threads?: number }).threads ?? 1;
 }
 
-async function measureShape(model: LstmModel, H: number, data: Data, train: Steps, fwd: Steps, system: 'ours' | 'ours-mt' = 'ours'): Promise<Row> {
+async function measureShape(model: LstmModel, H: number, data: Data, train: Steps, fwd: Steps, system: 'ours' | 'ours-relaxed' | 'ours-mt' = 'ours'): Promise<Row> {
   const batch = { tokens: data.tokens, targets: data.targets, seqLength: data.T, batchSize: data.B };
   const input = { tokens: data.tokens, seqLength: data.T, batchSize: data.B };
   let loss = NaN;
@@ -48,11 +49,11 @@ async function measureShape(model: LstmModel, H: number, data: Data, train: Step
 }
 
 /** One fresh model per H, standard shape; threads as in newModel (1, or 'default' for the library's default). */
-export async function oursSweep(Hs: readonly number[], data: Data, train: Steps, fwd: Steps, threads: number | 'default' = 1): Promise<Row[]> {
+export async function oursSweep(Hs: readonly number[], data: Data, train: Steps, fwd: Steps, threads: number | 'default' = 1, relaxedSimd = false): Promise<Row[]> {
   const rows: Row[] = [];
   for (const H of Hs) {
-    const model = await newModel(H, threads);
-    rows.push(await measureShape(model, H, data, train, fwd, threads === 1 ? 'ours' : 'ours-mt'));
+    const model = await newModel(H, threads, relaxedSimd);
+    rows.push(await measureShape(model, H, data, train, fwd, threads !== 1 ? 'ours-mt' : relaxedSimd ? 'ours-relaxed' : 'ours'));
     model.dispose();
   }
   return rows;

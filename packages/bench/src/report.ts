@@ -147,6 +147,19 @@ export function markdown(res: Results): string {
   }
   out.push('');
 
+  const rx = res.rows.filter((r) => r.system === 'ours-relaxed');
+  if (rx.length) {
+    out.push('### @lstm/wasm, one thread, relaxed SIMD (fused multiply-add: what Chromium runs by default; Node 20 with --experimental-wasm-relaxed-simd)');
+    out.push('');
+    const cols = peers.map((p) => `vs ${SYSTEM_LABEL[p]} train`);
+    out.push(table(['H', 'train ms', 'speedup over plain SIMD', 'forward ms', 'train GFLOP/s', ...cols],
+      rx.map((r) => {
+        const o = find(res.rows, 'ours', r.H);
+        return [r.H, fmtMs(r.train?.ms), fmtX(ratio(o?.train?.ms, r.train?.ms)), fmtMs(r.forward?.ms), r.trainGflops?.toFixed(2) ?? '-',
+          ...peers.map((p) => fmtX(ratio(find(res.rows, p, r.H)?.train?.ms, r.train?.ms)))];
+      })));
+    out.push('');
+  }
   const mt = res.rows.filter((r) => r.system === 'ours-mt');
   if (mt.length) {
     out.push(`### @lstm/wasm with its default threads (${mt[0].threads} on this machine)`);
@@ -244,12 +257,13 @@ export function markdown(res: Results): string {
 
 const COLORS: Record<SystemId, string> = {
   ours: '#d62728',
+  'ours-relaxed': '#e377c2',
   'ours-mt': '#9467bd',
   'tfjs-wasm': '#1f77b4',
   'tfjs-cpu': '#ff7f0e',
   brain: '#2ca02c',
 };
-const MARKERS: Record<SystemId, string> = { ours: 'circle', 'ours-mt': 'circle', 'tfjs-wasm': 'square', 'tfjs-cpu': 'diamond', brain: 'triangle' };
+const MARKERS: Record<SystemId, string> = { ours: 'circle', 'ours-relaxed': 'circle', 'ours-mt': 'circle', 'tfjs-wasm': 'square', 'tfjs-cpu': 'diamond', brain: 'triangle' };
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
