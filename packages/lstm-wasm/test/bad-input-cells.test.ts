@@ -3,13 +3,8 @@
 // leaves the model usable.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createModel, LstmError, type LstmModel, type Batch } from '../dist/index.js';
+import { expectError, expectRejection } from './helpers';
 
-function expectError(fn: () => unknown, pattern: RegExp) {
-  let err: unknown;
-  try { fn(); } catch (e) { err = e; }
-  expect(err, `expected an error matching ${pattern}`).toBeInstanceOf(LstmError);
-  expect((err as Error).message).toMatch(pattern);
-}
 
 const X = 3, H = 5, V = 2, T = 4, B = 3;
 const base = { inputSize: X, hiddenSize: H, outputSize: V };
@@ -24,12 +19,7 @@ describe('createModel rejects options that do not go together', () => {
     ['forgetBias on a GRU', { ...base, cell: 'gru', forgetBias: 1 }, /forgetBias .* cell 'gru' has no forget gate/],
   ];
   for (const [name, cfg, pattern] of cases) {
-    it(name, async () => {
-      let err: unknown;
-      try { await createModel(cfg as never); } catch (e) { err = e; }
-      expect(err).toBeInstanceOf(LstmError);
-      expect((err as Error).message).toMatch(pattern);
-    });
+    it(name, () => expectRejection(createModel(cfg as never), pattern));
   }
 });
 

@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createModel, LstmError, type LstmModel, type Batch } from '../dist/index.js';
+import { expectError, expectRejection } from './helpers';
 
 const X = 5, H = 6, V = 7, T = 4, B = 3, L = 2;
 const good = (): Batch => ({
@@ -8,12 +9,6 @@ const good = (): Batch => ({
   seqLength: T, batchSize: B,
 });
 
-function expectError(fn: () => unknown, pattern: RegExp) {
-  let err: unknown;
-  try { fn(); } catch (e) { err = e; }
-  expect(err, `expected an error matching ${pattern}`).toBeInstanceOf(LstmError);
-  expect((err as Error).message).toMatch(pattern);
-}
 
 describe('createModel rejects bad configs with the argument named', () => {
   const base = { inputSize: X, hiddenSize: H, outputSize: V };
@@ -32,12 +27,7 @@ describe('createModel rejects bad configs with the argument named', () => {
     ['more than wasm memory holds', { inputSize: 65, hiddenSize: 40000, outputSize: 65 }, /hold|memory/],
   ];
   for (const [name, cfg, pattern] of cases) {
-    it(name, async () => {
-      let err: unknown;
-      try { await createModel(cfg as never); } catch (e) { err = e; }
-      expect(err).toBeInstanceOf(LstmError);
-      expect((err as Error).message).toMatch(pattern);
-    });
+    it(name, () => expectRejection(createModel(cfg as never), pattern));
   }
   it('a wasm that is not there', async () => {
     await expect(createModel({ ...base, wasm: new URL('./no-such.wasm', import.meta.url) })).rejects.toThrow(/cannot read the wasm/);

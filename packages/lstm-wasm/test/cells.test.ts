@@ -4,6 +4,7 @@
 // model itself.
 import { describe, it, expect, afterAll } from 'vitest';
 import { createModel, type LstmModel, type Batch, type ModelConfig } from '../dist/index.js';
+import { randomizeWeights } from './helpers';
 import { cellsModelReference, type CellKind, type LossKind } from '../../kernels/test/reference';
 import { randn, maxRelDiff } from '../../kernels/test/harness';
 
@@ -37,13 +38,7 @@ const configOf = (c: Case, seed: number): ModelConfig => ({
 });
 
 async function modelFor(c: Case, seed = 3): Promise<LstmModel> {
-  const m = await createModel(configOf(c, seed));
-  // weights of about +-0.5 keep the gates away from saturation, so every path carries gradient
-  const p = m.getParameters();
-  let k = 0;
-  for (const name of Object.keys(p)) p[name] = randn(p[name].length, 1000 + 17 * k++, 0.5);
-  m.setParameters(p);
-  return m;
+  return randomizeWeights(await createModel(configOf(c, seed)));
 }
 
 const CASES: Case[] = [

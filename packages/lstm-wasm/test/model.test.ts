@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { createModel, LstmError, type LstmModel, type Batch } from '../dist/index.js';
+import { randomizeWeights } from './helpers';
 import { modelReference } from '../../kernels/test/reference';
 import { randn, maxRelDiff } from '../../kernels/test/harness';
 
@@ -18,13 +19,7 @@ function makeBatch(s: Shape, seed: number): Batch {
 }
 
 async function modelFor(s: Shape, seed = 3): Promise<LstmModel> {
-  const m = await createModel({ inputSize: s.X, hiddenSize: s.H, numLayers: s.L, outputSize: s.V, seed });
-  // weights of about +-0.5 keep the gates away from saturation, so every path carries gradient
-  const p = m.getParameters();
-  let k = 0;
-  for (const name of Object.keys(p)) p[name] = randn(p[name].length, 1000 + 17 * k++, 0.5);
-  m.setParameters(p);
-  return m;
+  return randomizeWeights(await createModel({ inputSize: s.X, hiddenSize: s.H, numLayers: s.L, outputSize: s.V, seed }));
 }
 
 const SHAPES: Shape[] = [
