@@ -4,7 +4,7 @@ import { gru_input_forward, gru_recurrence_forward, gru_recurrence_backward, gru
 import { rnn_input_forward, rnn_recurrence_forward, rnn_recurrence_backward, rnn_weight_backward, rnn_input_backward } from "./rnn_layer";
 import { softmax_cross_entropy_forward, softmax_cross_entropy_backward, mean_f64 } from "./softmax_cross_entropy";
 import { mse_forward_row, mse_backward_row, sum_f64 } from "./mse";
-import { sum_of_squares, scale_array, sgd_update, adam_update, rms_update } from "./optimizers";
+import { sum_of_squares, scale_array, clip_factor, sgd_update, adam_update, rms_update } from "./optimizers";
 import { barrier, share_start, start_job, wait_job, C_GEN, C_DESC, JOB_EXIT } from "./parallel";
 
 // The whole model: numLayers stacked recurrent layers (LSTM, optionally with
@@ -352,11 +352,10 @@ function update(d: usize, tid: i32, nt: i32, w: bool): void {
   const ctl = ptr(d, S_CTL);
   const p = ptr(d, S_PARAMS), g = ptr(d, S_GRADS), n = slot(d, S_N_PARAMS);
   if (tid == 0) {
-    // torch.nn.utils.clip_grad_norm_: scale by maxNorm / (norm + 1e-6) above maxNorm
+    // the norm on one thread (a fixed summation order), the scaling on every thread's share
     const norm = Math.sqrt(sum_of_squares(g, n));
-    const maxNorm = fslot(d, S_CLIP);
     store<f32>(d + (<usize>S_GRAD_NORM << 2), <f32>norm);
-    store<f32>(d + (<usize>S_SCALE << 2), maxNorm > 0 && norm > <f64>maxNorm ? <f32>(<f64>maxNorm / (norm + 1e-6)) : 1);
+    store<f32>(d + (<usize>S_SCALE << 2), clip_factor(norm, fslot(d, S_CLIP)));
   }
   barrier(ctl, nt, w);
   const i0 = share_start(n, tid, nt, ALIGN), i1 = share_start(n, tid + 1, nt, ALIGN);

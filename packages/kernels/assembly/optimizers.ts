@@ -27,10 +27,16 @@ export function scale_array(g: usize, n: i32, s: f32): void {
 }
 
 // Clip by global L2 norm (torch.nn.utils.clip_grad_norm_): scale by
-// maxNorm / (norm + 1e-6) when the norm exceeds maxNorm. Returns the norm before.
+// maxNorm / (norm + 1e-6) when the norm exceeds maxNorm (maxNorm 0: never).
+export function clip_factor(norm: f64, maxNorm: f32): f32 {
+  return maxNorm > 0 && norm > <f64>maxNorm ? <f32>(<f64>maxNorm / (norm + 1e-6)) : 1;
+}
+
+// The whole clip on one thread; returns the norm before clipping.
 export function clip_grad_norm(g: usize, n: i32, maxNorm: f32): f32 {
   const norm = Math.sqrt(sum_of_squares(g, n));
-  if (maxNorm > 0 && norm > <f64>maxNorm) scale_array(g, n, <f32>(<f64>maxNorm / (norm + 1e-6)));
+  const s = clip_factor(norm, maxNorm);
+  if (s != 1) scale_array(g, n, s);
   return <f32>norm;
 }
 
