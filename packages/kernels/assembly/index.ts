@@ -11,5 +11,5 @@ export { mse_forward_row, mse_backward_row } from "./mse";
 export { clip_grad_norm, sgd_update, adam_update, rms_update } from "./optimizers";
 export { DESCRIPTOR_VERSION, run, worker_loop } from "./model";
 
-// First free byte after static data: the TypeScript side lays its buffers out from here.
-export function heap_base(): usize { return __heap_base; }
+// heap_base(): the first free byte; the TypeScript side lays its buffers out from there.
+export { heap_base } from "./matmul";

@@ -1,4 +1,4 @@
-import { matmul_ab, matmul_abt, matmul_atb_rows, fill_rows, add_column_sums_range, transpose_rows } from "./matmul";
+import { matmul_ab, matmul_abt, matmul_atb_rows, use_strip_buffer, fill_rows, add_column_sums_range, transpose_rows } from "./matmul";
 import { lstm_input_forward, lstm_recurrence_forward, lstm_recurrence_backward, lstm_weight_backward, lstm_peephole_backward, lstm_input_backward } from "./lstm_layer";
 import { gru_input_forward, gru_recurrence_forward, gru_recurrence_backward, gru_weight_backward, gru_input_backward } from "./gru_layer";
 import { rnn_input_forward, rnn_recurrence_forward, rnn_recurrence_backward, rnn_weight_backward, rnn_input_backward } from "./rnn_layer";
@@ -376,6 +376,7 @@ function update(d: usize, tid: i32, nt: i32, w: bool): void {
 // One job on one thread. Ends at a barrier, so when the main thread returns
 // every thread is done.
 function run_job(d: usize, job: i32, tid: i32, nt: i32, w: bool): void {
+  use_strip_buffer(tid);
   forward(d, tid, nt, w, job != JOB_FORWARD);
   if (job == JOB_GRADIENTS || job == JOB_TRAIN) backward(d, tid, nt, w);
   if (slot(d, S_CARRY)) carry_state(d, tid, nt);
