@@ -12,8 +12,14 @@ import { sigmoid4, tanh4, sigmoid1, tanh1 } from "./simd_math";
 // gates: [B, 4H] pre-activations in, activations out (backward needs them)
 // cPrev, c, tanhC, h: [B, H]
 export function lstm_cell_forward(gates: usize, cPrev: usize, c: usize, tanhC: usize, h: usize, B: i32, H: i32, peep: usize): void {
+  // two copies of the loop, so the one without peepholes carries no dead multiplies
+  if (peep) cell_forward(gates, cPrev, c, tanhC, h, B, H, peep, true);
+  else cell_forward(gates, cPrev, c, tanhC, h, B, H, 0, false);
+}
+
+// @ts-ignore: decorator
+@inline function cell_forward(gates: usize, cPrev: usize, c: usize, tanhC: usize, h: usize, B: i32, H: i32, peep: usize, hasPeep: bool): void {
   const H4 = <usize>H << 2;
-  const zero = f32x4.splat(0);
   for (let b = 0; b < B; b++) {
     const gi = gates + <usize>b * (H4 << 2), gf = gi + H4, gg = gf + H4, go = gg + H4;
     const row = <usize>b * H4;
@@ -22,14 +28,18 @@ export function lstm_cell_forward(gates: usize, cPrev: usize, c: usize, tanhC: u
     for (; j + 4 <= H; j += 4) {
       const o = <usize>j << 2;
       const cp = v128.load(pcp + o);
-      const wci = peep ? v128.load(peep + o) : zero;
-      const wcf = peep ? v128.load(peep + H4 + o) : zero;
-      const i = sigmoid4(f32x4.add(v128.load(gi + o), f32x4.mul(wci, cp)));
-      const f = sigmoid4(f32x4.add(v128.load(gf + o), f32x4.mul(wcf, cp)));
+      let ai = v128.load(gi + o), af = v128.load(gf + o);
+      if (hasPeep) {
+        ai = f32x4.add(ai, f32x4.mul(v128.load(peep + o), cp));
+        af = f32x4.add(af, f32x4.mul(v128.load(peep + H4 + o), cp));
+      }
+      const i = sigmoid4(ai);
+      const f = sigmoid4(af);
       const g = tanh4(v128.load(gg + o));
       const ct = f32x4.add(f32x4.mul(f, cp), f32x4.mul(i, g));
-      const wco = peep ? v128.load(peep + 2 * H4 + o) : zero;
-      const og = sigmoid4(f32x4.add(v128.load(go + o), f32x4.mul(wco, ct)));
+      let ao = v128.load(go + o);
+      if (hasPeep) ao = f32x4.add(ao, f32x4.mul(v128.load(peep + 2 * H4 + o), ct));
+      const og = sigmoid4(ao);
       const tc = tanh4(ct);
       v128.store(gi + o, i); v128.store(gf + o, f); v128.store(gg + o, g); v128.store(go + o, og);
       v128.store(pc + o, ct); v128.store(pt + o, tc); v128.store(ph + o, f32x4.mul(og, tc));
