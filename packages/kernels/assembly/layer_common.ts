@@ -15,10 +15,13 @@ export function input_forward(pre: usize, x: usize, tokens: bool, wIh: usize, wI
   b1: usize, b2: usize, X: i32, G: i32, r0: i32, r1: i32): void {
   const ldg = <usize>G << 2;
   if (r1 <= r0) return;
-  fill_rows(pre + <usize>r0 * ldg, b1, b2, r1 - r0, G);
   if (tokens && wIhT) {
-    for (let r = r0; r < r1; r++) add_row(pre + <usize>r * ldg, wIhT + <usize>load<i32>(x + (<usize>r << 2)) * ldg, G);
-  } else if (tokens) {
+    // one pass per row, the same additions as fill_rows then add_row
+    for (let r = r0; r < r1; r++) bias_plus_row(pre + <usize>r * ldg, b1, b2, wIhT + <usize>load<i32>(x + (<usize>r << 2)) * ldg, G);
+    return;
+  }
+  fill_rows(pre + <usize>r0 * ldg, b1, b2, r1 - r0, G);
+  if (tokens) {
     // wIhT = 0: read the token's column of W_ih in place (the same additions)
     const ldx = <usize>X << 2;
     for (let r = r0; r < r1; r++) {
@@ -28,6 +31,31 @@ export function input_forward(pre: usize, x: usize, tokens: bool, wIh: usize, wI
     }
   } else {
     matmul_abt(pre + <usize>r0 * ldg, x + <usize>r0 * (<usize>X << 2), wIh, r1 - r0, G, X);
+  }
+}
+
+// y[G] = (b1 + b2) + w, or b1 + w when b2 = 0
+// @ts-ignore: decorator
+@inline function bias_plus_row(y: usize, b1: usize, b2: usize, w: usize, G: i32): void {
+  let j = 0;
+  if (b2) {
+    for (; j + 4 <= G; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(y + o, f32x4.add(f32x4.add(v128.load(b1 + o), v128.load(b2 + o)), v128.load(w + o)));
+    }
+    for (; j < G; j++) {
+      const o = <usize>j << 2;
+      store<f32>(y + o, (load<f32>(b1 + o) + load<f32>(b2 + o)) + load<f32>(w + o));
+    }
+  } else {
+    for (; j + 4 <= G; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(y + o, f32x4.add(v128.load(b1 + o), v128.load(w + o)));
+    }
+    for (; j < G; j++) {
+      const o = <usize>j << 2;
+      store<f32>(y + o, load<f32>(b1 + o) + load<f32>(w + o));
+    }
   }
 }
 
