@@ -1,12 +1,17 @@
 import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { Wasm, BUILDS, randn, maxRelDiff } from './harness';
 import * as ref from './reference';
 
-// Sizes below, equal to and above each tile (matmul: 4 rows x 8 columns and a
-// K block of 256; abt: 2 x 4 entries and K in fours; elementwise: 4 lanes).
+// Sizes below, equal to and above each tile (matmul: 4 rows x 8 columns and K
+// blocks of 128, or 32 for A^T*B; abt: 2 x 4 entries and K in fours; elementwise:
+// 4 lanes).
 const MS = [1, 3, 4, 5, 8, 9];
 const NS = [1, 3, 4, 5, 7, 8, 9, 12, 17];
 const KS = [1, 3, 4, 5, 256, 257];
+// Shapes big enough for the blocked walks: abt's L1-sized blocks of B rows (once
+// M*K > 8192), several K blocks with A^T*B's strip copies, odd edges everywhere.
+const LARGE: [number, number, number][] = [[67, 70, 301], [130, 13, 97], [33, 36, 1024], [2, 65, 9000]];
 
 for (const build of BUILDS) describe(`matrix products against the scalar reference (${build})`, () => {
   const cases: [string, (C: Float64Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number) => void][] = [
@@ -31,6 +36,29 @@ for (const build of BUILDS) describe(`matrix products against the scalar referen
         }
       }
       console.log(`${name} (${build}): worst |error| / (K+1) = ${worst.toExponential(2)}`);
+    });
+    it(`${name} on large shapes (blocked walks)`, () => {
+      for (const [M, N, K] of LARGE) {
+        const w = new Wasm(build);
+        const A = randn(M * K, M + 7 * K), B = randn(K * N, N + 3 * K), C0 = randn(M * N, M * N);
+        const pc = w.alloc(M * N, C0);
+        w.fn(name)(pc, w.alloc(M * K, A, true), w.alloc(K * N, B), M, N, K);
+        const expect64 = Float64Array.from(C0);
+        reference(expect64, A, B, M, N, K);
+        const got = w.read(pc, M * N);
+        for (let i = 0; i < M * N; i++) {
+          expect(Math.abs(got[i] - expect64[i]), `${name} M=${M} N=${N} K=${K} at ${i}`).toBeLessThanOrEqual(1.2e-7 * (K + 2) * (Math.sqrt(K) + 1) + 1e-6);
+        }
+      }
+    });
+  }
+});
+
+describe('download budget', () => {
+  // issue 5: the wasm a browser fetches is at most 32 KB
+  for (const file of ['lstm.wasm', 'lstm-relaxed.wasm', 'lstm-mt.wasm', 'lstm-mt-relaxed.wasm']) {
+    it(`${file} is at most 32,000 bytes`, () => {
+      expect(readFileSync(new URL(`../build/${file}`, import.meta.url)).length).toBeLessThanOrEqual(32000);
     });
   }
 });
