@@ -4,12 +4,8 @@
 // contributions, and forward passes start C from the bias. Callers zero or
 // initialise C first.
 
-// x + a*b: one fused instruction in the relaxed-SIMD build, two in the plain one
-// @ts-ignore: decorator
-@inline export function madd(a: v128, b: v128, x: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, x);
-  return f32x4.add(x, f32x4.mul(a, b));
-}
+import { madd } from "./simd_math";
+
 
 // K is cut into blocks so that what a tile walks stays in L1. Rows of a
 // power-of-two width land in the same few L1 sets (4 KiB aliasing), so the
