@@ -21,7 +21,7 @@ export function gru_input_forward(gi: usize, x: usize, tokens: bool, wIh: usize,
 
 // The time loop for batch rows [b0, b1): per step gh = b_hh + h W_hh^T, then the cell.
 export function gru_recurrence_forward(gi: usize, gh: usize, hs: usize, wHh: usize, bHh: usize,
-  T: i32, B: i32, H: i32, b0: i32, b1: i32): void {
+  T: i32, B: i32, H: i32, b0: i32, b1: i32, zeroH0: bool): void {
   const G = H * 3, nb = b1 - b0;
   if (nb <= 0) return;
   const ldg = <usize>G << 2, ldh = <usize>H << 2;
@@ -29,7 +29,7 @@ export function gru_recurrence_forward(gi: usize, gh: usize, hs: usize, wHh: usi
     const row = <usize>(t * B + b0), next = <usize>((t + 1) * B + b0);
     const ghRow = gh + row * ldg;
     fill_rows(ghRow, bHh, 0, nb, G);
-    matmul_abt(ghRow, hs + row * ldh, wHh, nb, G, H);
+    if (t > 0 || !zeroH0) matmul_abt(ghRow, hs + row * ldh, wHh, nb, G, H);
     gru_cell_forward(gi + row * ldg, ghRow, hs + row * ldh, hs + next * ldh, nb, H);
   }
 }
@@ -38,7 +38,7 @@ export function gru_recurrence_forward(gi: usize, gh: usize, hs: usize, wHh: usi
 // dhs: [T, B, H] gradient w.r.t. the layer's outputs; consumed as the running dh.
 // dh0: [B, H] accumulates the gradient w.r.t. h0.
 export function gru_recurrence_backward(gi: usize, gh: usize, hs: usize, dhs: usize, dh0: usize, wHh: usize,
-  T: i32, B: i32, H: i32, b0: i32, b1: i32): void {
+  T: i32, B: i32, H: i32, b0: i32, b1: i32, wantDh0: bool): void {
   const G = H * 3, nb = b1 - b0;
   if (nb <= 0) return;
   const ldg = <usize>G << 2, ldh = <usize>H << 2;
@@ -47,15 +47,15 @@ export function gru_recurrence_backward(gi: usize, gh: usize, hs: usize, dhs: us
     const dPrev = t > 0 ? dhs + <usize>((t - 1) * B + b0) * ldh : dh0 + <usize>b0 * ldh;
     gru_cell_backward(gi + row * ldg, gh + row * ldg, hs + row * ldh, dhs + row * ldh, dPrev, nb, H);
     // dh_{t-1} += d gh_t * W_hh
-    matmul_ab(dPrev, gh + row * ldg, wHh, nb, H, G);
+    if (t > 0 || wantDh0) matmul_ab(dPrev, gh + row * ldg, wHh, nb, H, G);
   }
 }
 
 // Weight and bias gradients for gate rows [g0, g1), after the time loop.
 export function gru_weight_backward(gi: usize, gh: usize, hs: usize, x: usize, tokens: bool,
   dWih: usize, dWhh: usize, dbIh: usize, dbHh: usize, dWihT: usize,
-  T: i32, B: i32, X: i32, H: i32, g0: i32, g1: i32): void {
-  weight_backward(gi, gh, hs, x, tokens, dWih, dWhh, dbIh, dbHh, dWihT, T * B, X, H, H * 3, g0, g1);
+  T: i32, B: i32, X: i32, H: i32, g0: i32, g1: i32, zeroH0: bool): void {
+  weight_backward(gi, gh, hs, x, tokens, dWih, dWhh, dbIh, dbHh, dWihT, T * B, zeroH0 ? B : 0, X, H, H * 3, g0, g1);
 }
 
 // dx[rows r0..r1) += d gi W_ih

@@ -65,12 +65,14 @@ export function input_forward(pre: usize, x: usize, tokens: bool, wIh: usize, wI
 //   the LSTM and the RNN they are the same buffer; the GRU's differ in the n block.
 // hs: [T+1, B, H], whose first T*B rows are every h_{t-1}.
 // dWihT: [X, G] scratch for token input. The gradients must start at zero.
+// skip: leading rows of hs that are zeros (h0, B rows, when the initial state
+// is zeros), left out of the dW_hh product.
 export function weight_backward(dIh: usize, dHh: usize, hs: usize, x: usize, tokens: bool,
   dWih: usize, dWhh: usize, dbIh: usize, dbHh: usize, dWihT: usize,
-  rows: i32, X: i32, H: i32, G: i32, g0: i32, g1: i32): void {
+  rows: i32, skip: i32, X: i32, H: i32, G: i32, g0: i32, g1: i32): void {
   if (g1 <= g0) return;
   const ldg = <usize>G << 2, o = <usize>g0 << 2, n = g1 - g0;
-  matmul_atb_rows(dWhh, dHh, hs, G, H, rows, g0, g1);
+  matmul_atb_rows(dWhh, dHh + <usize>skip * ldg, hs + <usize>skip * (<usize>H << 2), G, H, rows - skip, g0, g1);
   if (tokens) {
     // Each row of dG is added to the bias gradient and scattered into its token's
     // row of dW_ih^T in one pass (the same additions, in the same row order, as

@@ -24,16 +24,16 @@ export function lstm_input_forward(gates: usize, x: usize, tokens: bool, wIh: us
 }
 
 // The time loop for batch rows [b0, b1): per step one recurrent product and one
-// fused gate kernel.
+// fused gate kernel. zeroH0: h0 is zeros, so step 0's product adds nothing.
 export function lstm_recurrence_forward(gates: usize, hs: usize, cs: usize, tanhC: usize, wHh: usize, peep: usize,
-  T: i32, B: i32, H: i32, b0: i32, b1: i32): void {
+  T: i32, B: i32, H: i32, b0: i32, b1: i32, zeroH0: bool): void {
   const G = H << 2, nb = b1 - b0;
   if (nb <= 0) return;
   for (let t = 0; t < T; t++) {
     const row = <usize>(t * B + b0), next = <usize>((t + 1) * B + b0);
     const g = gates + row * (<usize>G << 2);
     const hRow = row * (<usize>H << 2), nRow = next * (<usize>H << 2);
-    matmul_abt(g, hs + hRow, wHh, nb, G, H);
+    if (t > 0 || !zeroH0) matmul_abt(g, hs + hRow, wHh, nb, G, H);
     lstm_cell_forward(g, cs + hRow, cs + nRow, tanhC + hRow, hs + nRow, nb, H, peep);
   }
 }
@@ -43,9 +43,9 @@ export function lstm_recurrence_forward(gates: usize, hs: usize, cs: usize, tanh
 // dhs: [T, B, H] gradient w.r.t. the layer's outputs; consumed as the running
 //   dh (each step's recurrent product adds into the slot of the step before).
 // dc: [B, H] gradient w.r.t. c_T in (zero: the loss sees only h), w.r.t. c0 out.
-// dh0: [B, H] accumulates the gradient w.r.t. h0.
+// dh0: [B, H] accumulates the gradient w.r.t. h0 (when wantDh0; dc's c0 part is cheap and always there).
 export function lstm_recurrence_backward(gates: usize, cs: usize, tanhC: usize, dhs: usize, dh0: usize, dc: usize,
-  wHh: usize, peep: usize, T: i32, B: i32, H: i32, b0: i32, b1: i32): void {
+  wHh: usize, peep: usize, T: i32, B: i32, H: i32, b0: i32, b1: i32, wantDh0: bool): void {
   const G = H << 2, nb = b1 - b0;
   if (nb <= 0) return;
   const ldh = <usize>H << 2;
@@ -54,17 +54,18 @@ export function lstm_recurrence_backward(gates: usize, cs: usize, tanhC: usize, 
     const g = gates + row * (<usize>G << 2);
     lstm_cell_backward(g, cs + row * ldh, tanhC + row * ldh, dhs + row * ldh, dc + <usize>b0 * ldh, nb, H, peep);
     // dh_{t-1} += dG_t * W_hh
-    matmul_ab(t > 0 ? dhs + <usize>((t - 1) * B + b0) * ldh : dh0 + <usize>b0 * ldh, g, wHh, nb, H, G);
+    if (t > 0) matmul_ab(dhs + <usize>((t - 1) * B + b0) * ldh, g, wHh, nb, H, G);
+    else if (wantDh0) matmul_ab(dh0 + <usize>b0 * ldh, g, wHh, nb, H, G);
   }
 }
 
 // Weight and bias gradients for gate rows [g0, g1), after the time loop: dW_hh and
 // dW_ih each one product over all T*B rows, the biases column sums of dG.
-// dWihT: [X, G] scratch for token input.
+// dWihT: [X, G] scratch for token input. zeroH0: h0 is zeros (its rows add nothing to dW_hh).
 export function lstm_weight_backward(gates: usize, hs: usize, x: usize, tokens: bool,
   dWih: usize, dWhh: usize, dbIh: usize, dbHh: usize, dWihT: usize,
-  T: i32, B: i32, X: i32, H: i32, g0: i32, g1: i32): void {
-  weight_backward(gates, gates, hs, x, tokens, dWih, dWhh, dbIh, dbHh, dWihT, T * B, X, H, H << 2, g0, g1);
+  T: i32, B: i32, X: i32, H: i32, g0: i32, g1: i32, zeroH0: bool): void {
+  weight_backward(gates, gates, hs, x, tokens, dWih, dWhh, dbIh, dbHh, dWihT, T * B, zeroH0 ? B : 0, X, H, H << 2, g0, g1);
 }
 
 // Peephole gradients for hidden units [j0, j1), after the time loop:

@@ -20,7 +20,7 @@ import { barrier, share_start, start_job, wait_job, C_GEN, C_DESC, JOB_EXIT } fr
 // (tid of nt); see parallel.ts for how work is shared.
 // Dimensions: L layers, X input size, H hidden, V output size, T steps, B batch.
 
-export const DESCRIPTOR_VERSION: i32 = 3;
+export const DESCRIPTOR_VERSION: i32 = 4;
 
 export const S_L = 0;
 export const S_X = 1;
@@ -66,7 +66,8 @@ export const S_CELL = 40;     // CELL_*
 export const S_LOSS_KIND = 41; // LOSS_*
 export const S_LENGTHS = 42;  // [B] i32 sequence lengths in [1, T], or 0: every sequence has T steps
 export const S_LOSS_COUNT = 43; // positions that take part in the loss (the mean's denominator, times V for MSE)
-export const HEADER_SLOTS = 44;
+export const S_ZERO_STATE = 44; // 1: every layer's initial state is zeros, so the products with it are skipped
+export const HEADER_SLOTS = 45;
 
 export const L_W_IH = 0;
 export const L_W_HH = 1;
@@ -193,6 +194,7 @@ function forward(d: usize, tid: i32, nt: i32, w: bool, withLoss: bool): void {
   const b0 = share_start(B, tid, nt, ALIGN), b1 = share_start(B, tid + 1, nt, ALIGN);
   const stepState = <usize>B * <usize>H << 2;
   const tokens = slot(d, S_TOKENS) != 0;
+  const zeroState = slot(d, S_ZERO_STATE) != 0;
   for (let k = 0; k < L; k++) {
     const Xk = k == 0 ? X : H;
     const tok = k == 0 && tokens;
@@ -211,18 +213,18 @@ function forward(d: usize, tid: i32, nt: i32, w: bool, withLoss: bool): void {
         lptr(d, k, L_B_IH), lptr(d, k, L_B_HH), Xk, H, r0, r1);
       barrier(ctl, nt, w);
       lstm_recurrence_forward(lptr(d, k, L_GATES), lptr(d, k, L_HS), lptr(d, k, L_CS), lptr(d, k, L_TANHC),
-        lptr(d, k, L_W_HH), lptr(d, k, L_PEEP), T, B, H, b0, b1);
+        lptr(d, k, L_W_HH), lptr(d, k, L_PEEP), T, B, H, b0, b1, zeroState);
     } else if (cell == CELL_GRU) {
       gru_input_forward(lptr(d, k, L_GATES), input, tok, lptr(d, k, L_W_IH), wIhT,
         lptr(d, k, L_B_IH), Xk, H, r0, r1);
       barrier(ctl, nt, w);
       gru_recurrence_forward(lptr(d, k, L_GATES), lptr(d, k, L_GATES_H), lptr(d, k, L_HS),
-        lptr(d, k, L_W_HH), lptr(d, k, L_B_HH), T, B, H, b0, b1);
+        lptr(d, k, L_W_HH), lptr(d, k, L_B_HH), T, B, H, b0, b1, zeroState);
     } else {
       rnn_input_forward(lptr(d, k, L_GATES), input, tok, lptr(d, k, L_W_IH), wIhT,
         lptr(d, k, L_B_IH), lptr(d, k, L_B_HH), Xk, H, r0, r1);
       barrier(ctl, nt, w);
-      rnn_recurrence_forward(lptr(d, k, L_GATES), lptr(d, k, L_HS), lptr(d, k, L_W_HH), T, B, H, b0, b1);
+      rnn_recurrence_forward(lptr(d, k, L_GATES), lptr(d, k, L_HS), lptr(d, k, L_W_HH), T, B, H, b0, b1, zeroState);
     }
     barrier(ctl, nt, w);
   }
@@ -257,7 +259,9 @@ function forward(d: usize, tid: i32, nt: i32, w: bool, withLoss: bool): void {
 
 // Backward in exact reverse order of forward. Gradient buffers are zeroed here,
 // then every kernel accumulates.
-function backward(d: usize, tid: i32, nt: i32, w: bool): void {
+// stateGrad: whether the gradient w.r.t. the initial state is wanted (a training
+// step does not read it: its last recurrent product is skipped).
+function backward(d: usize, tid: i32, nt: i32, w: bool, stateGrad: bool): void {
   const L = slot(d, S_L), X = slot(d, S_X), H = slot(d, S_H), V = slot(d, S_V);
   const T = slot(d, S_T), B = slot(d, S_B), cell = slot(d, S_CELL), G = gate_width(cell, H);
   const ctl = ptr(d, S_CTL);
@@ -269,6 +273,7 @@ function backward(d: usize, tid: i32, nt: i32, w: bool): void {
   const stepState = <usize>B * <usize>H << 2;
   const tokens = slot(d, S_TOKENS) != 0;
   const inputGrad = ptr(d, S_INPUT_GRAD);
+  const zeroState = slot(d, S_ZERO_STATE) != 0;
   zero_share(ptr(d, S_GRADS), slot(d, S_N_PARAMS), tid, nt);
   for (let k = 0; k < L; k++) {
     zero_share(lptr(d, k, L_DHS), rows * H, tid, nt);
@@ -300,27 +305,27 @@ function backward(d: usize, tid: i32, nt: i32, w: bool): void {
     const gates = lptr(d, k, L_GATES);
     if (cell == CELL_LSTM) {
       lstm_recurrence_backward(gates, lptr(d, k, L_CS), lptr(d, k, L_TANHC), lptr(d, k, L_DHS),
-        lptr(d, k, L_DH0), lptr(d, k, L_DC), lptr(d, k, L_W_HH), lptr(d, k, L_PEEP), T, B, H, b0, b1);
+        lptr(d, k, L_DH0), lptr(d, k, L_DC), lptr(d, k, L_W_HH), lptr(d, k, L_PEEP), T, B, H, b0, b1, stateGrad);
       barrier(ctl, nt, w);
       lstm_weight_backward(gates, lptr(d, k, L_HS), input, tok,
         lptr(d, k, L_DW_IH), lptr(d, k, L_DW_HH), lptr(d, k, L_DB_IH), lptr(d, k, L_DB_HH), lptr(d, k, L_DW_IHT),
-        T, B, Xk, H, g0, g1);
+        T, B, Xk, H, g0, g1, zeroState);
       if (lptr(d, k, L_PEEP)) lstm_peephole_backward(lptr(d, k, L_DPEEP), gates, lptr(d, k, L_CS), T, B, H, j0, j1);
       if (dx) lstm_input_backward(dx, gates, lptr(d, k, L_W_IH), Xk, H, r0, r1);
     } else if (cell == CELL_GRU) {
       gru_recurrence_backward(gates, lptr(d, k, L_GATES_H), lptr(d, k, L_HS), lptr(d, k, L_DHS), lptr(d, k, L_DH0),
-        lptr(d, k, L_W_HH), T, B, H, b0, b1);
+        lptr(d, k, L_W_HH), T, B, H, b0, b1, stateGrad);
       barrier(ctl, nt, w);
       gru_weight_backward(gates, lptr(d, k, L_GATES_H), lptr(d, k, L_HS), input, tok,
         lptr(d, k, L_DW_IH), lptr(d, k, L_DW_HH), lptr(d, k, L_DB_IH), lptr(d, k, L_DB_HH), lptr(d, k, L_DW_IHT),
-        T, B, Xk, H, g0, g1);
+        T, B, Xk, H, g0, g1, zeroState);
       if (dx) gru_input_backward(dx, gates, lptr(d, k, L_W_IH), Xk, H, r0, r1);
     } else {
-      rnn_recurrence_backward(gates, lptr(d, k, L_DHS), lptr(d, k, L_DH0), lptr(d, k, L_W_HH), T, B, H, b0, b1);
+      rnn_recurrence_backward(gates, lptr(d, k, L_DHS), lptr(d, k, L_DH0), lptr(d, k, L_W_HH), T, B, H, b0, b1, stateGrad);
       barrier(ctl, nt, w);
       rnn_weight_backward(gates, lptr(d, k, L_HS), input, tok,
         lptr(d, k, L_DW_IH), lptr(d, k, L_DW_HH), lptr(d, k, L_DB_IH), lptr(d, k, L_DB_HH), lptr(d, k, L_DW_IHT),
-        T, B, Xk, H, g0, g1);
+        T, B, Xk, H, g0, g1, zeroState);
       if (dx) rnn_input_backward(dx, gates, lptr(d, k, L_W_IH), Xk, H, r0, r1);
     }
     barrier(ctl, nt, w);
@@ -378,7 +383,7 @@ function update(d: usize, tid: i32, nt: i32, w: bool): void {
 function run_job(d: usize, job: i32, tid: i32, nt: i32, w: bool): void {
   use_strip_buffer(tid);
   forward(d, tid, nt, w, job != JOB_FORWARD);
-  if (job == JOB_GRADIENTS || job == JOB_TRAIN) backward(d, tid, nt, w);
+  if (job == JOB_GRADIENTS || job == JOB_TRAIN) backward(d, tid, nt, w, job == JOB_GRADIENTS);
   if (slot(d, S_CARRY)) carry_state(d, tid, nt);
   if (job == JOB_TRAIN) update(d, tid, nt, w);
   barrier(ptr(d, S_CTL), nt, w);

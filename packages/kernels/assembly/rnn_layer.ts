@@ -15,14 +15,14 @@ export function rnn_input_forward(pre: usize, x: usize, tokens: bool, wIh: usize
 }
 
 // The time loop for batch rows [b0, b1).
-export function rnn_recurrence_forward(pre: usize, hs: usize, wHh: usize, T: i32, B: i32, H: i32, b0: i32, b1: i32): void {
+export function rnn_recurrence_forward(pre: usize, hs: usize, wHh: usize, T: i32, B: i32, H: i32, b0: i32, b1: i32, zeroH0: bool): void {
   const nb = b1 - b0;
   if (nb <= 0) return;
   const ldh = <usize>H << 2;
   for (let t = 0; t < T; t++) {
     const row = <usize>(t * B + b0), next = <usize>((t + 1) * B + b0);
     const a = pre + row * ldh;
-    matmul_abt(a, hs + row * ldh, wHh, nb, H, H);
+    if (t > 0 || !zeroH0) matmul_abt(a, hs + row * ldh, wHh, nb, H, H);
     rnn_cell_forward(a, hs + next * ldh, nb, H);
   }
 }
@@ -30,7 +30,7 @@ export function rnn_recurrence_forward(pre: usize, hs: usize, wHh: usize, T: i32
 // Backpropagation through time for batch rows [b0, b1).
 // dhs: [T, B, H] gradient w.r.t. the layer's outputs; consumed as the running dh.
 // dh0: [B, H] accumulates the gradient w.r.t. h0.
-export function rnn_recurrence_backward(pre: usize, dhs: usize, dh0: usize, wHh: usize, T: i32, B: i32, H: i32, b0: i32, b1: i32): void {
+export function rnn_recurrence_backward(pre: usize, dhs: usize, dh0: usize, wHh: usize, T: i32, B: i32, H: i32, b0: i32, b1: i32, wantDh0: bool): void {
   const nb = b1 - b0;
   if (nb <= 0) return;
   const ldh = <usize>H << 2;
@@ -39,15 +39,16 @@ export function rnn_recurrence_backward(pre: usize, dhs: usize, dh0: usize, wHh:
     const a = pre + row * ldh;
     rnn_cell_backward(a, dhs + row * ldh, nb, H);
     // dh_{t-1} += dA_t * W_hh
-    matmul_ab(t > 0 ? dhs + <usize>((t - 1) * B + b0) * ldh : dh0 + <usize>b0 * ldh, a, wHh, nb, H, H);
+    if (t > 0) matmul_ab(dhs + <usize>((t - 1) * B + b0) * ldh, a, wHh, nb, H, H);
+    else if (wantDh0) matmul_ab(dh0 + <usize>b0 * ldh, a, wHh, nb, H, H);
   }
 }
 
 // Weight and bias gradients for rows [g0, g1) of the [H, *] weights, after the time loop.
 export function rnn_weight_backward(pre: usize, hs: usize, x: usize, tokens: bool,
   dWih: usize, dWhh: usize, dbIh: usize, dbHh: usize, dWihT: usize,
-  T: i32, B: i32, X: i32, H: i32, g0: i32, g1: i32): void {
-  weight_backward(pre, pre, hs, x, tokens, dWih, dWhh, dbIh, dbHh, dWihT, T * B, X, H, H, g0, g1);
+  T: i32, B: i32, X: i32, H: i32, g0: i32, g1: i32, zeroH0: bool): void {
+  weight_backward(pre, pre, hs, x, tokens, dWih, dWhh, dbIh, dbHh, dWihT, T * B, zeroH0 ? B : 0, X, H, H, g0, g1);
 }
 
 // dx[rows r0..r1) += dA W_ih

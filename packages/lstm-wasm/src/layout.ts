@@ -2,7 +2,7 @@
 // mirror packages/kernels/assembly/model.ts (DESCRIPTOR_VERSION checks the pair).
 // Dimensions: L layers, X input size, H hidden, V output size, T steps, B batch.
 
-export const DESCRIPTOR_VERSION = 3;
+export const DESCRIPTOR_VERSION = 4;
 
 export const S = {
   L: 0, X: 1, H: 2, V: 3, T: 4, B: 5, TOKENS: 6, INPUTS: 7, TARGETS: 8, INPUT_GRAD: 9,
@@ -10,9 +10,9 @@ export const S = {
   LOGITS: 17, DLOGITS: 18, LSE: 19, OPT_KIND: 20, OPT_M: 21, OPT_V: 22, LR: 23, BETA1: 24,
   BETA2: 25, EPS: 26, WD: 27, CLIP: 28, STEP_SIZE: 29, INV_BC2: 30, GRAD_NORM: 31, LOSS: 32,
   CARRY: 33, C1: 34, C2: 35, CTL: 36, THREADS: 37, ROW_LOSS: 38, SCALE: 39,
-  CELL: 40, LOSS_KIND: 41, LENGTHS: 42, LOSS_COUNT: 43,
+  CELL: 40, LOSS_KIND: 41, LENGTHS: 42, LOSS_COUNT: 43, ZERO_STATE: 44,
 } as const;
-export const HEADER_SLOTS = 44;
+export const HEADER_SLOTS = 45;
 
 export const LS = {
   W_IH: 0, W_HH: 1, B_IH: 2, B_HH: 3, DW_IH: 4, DW_HH: 5, DB_IH: 6, DB_HH: 7, W_IHT: 8,

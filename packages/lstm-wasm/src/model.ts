@@ -675,7 +675,7 @@ export class LstmModel {
     // positions that take part in the loss
     const last = loss === 'mseLast' || loss === 'crossEntropyLast';
     const count = last ? B : lengths ? lengths.reduce((a, n) => a + n, 0) : rows;
-    this.writeDescriptor(ws, hasTokens, hasInputs, batch.stateful === true, lengths !== undefined, count);
+    this.writeDescriptor(ws, hasTokens, hasInputs, batch.stateful === true, lengths !== undefined, count, !st && !batch.stateful);
     return ws;
   }
 
@@ -683,7 +683,7 @@ export class LstmModel {
    * Per call, the descriptor is the shape's prebuilt image plus a few slots that
    * change from call to call: no allocation on the hot path.
    */
-  private writeDescriptor(ws: Workspace, tokens: boolean, wantInputGrad: boolean, carry: boolean, lengths: boolean, count: number): void {
+  private writeDescriptor(ws: Workspace, tokens: boolean, wantInputGrad: boolean, carry: boolean, lengths: boolean, count: number, zeroState: boolean): void {
     const d = this.pb.desc / 4, i = this.i32();
     ws.image ??= this.descriptorImage(ws);
     i.set(ws.image, d);
@@ -692,6 +692,8 @@ export class LstmModel {
     i[d + S.CARRY] = carry ? 1 : 0;
     i[d + S.LENGTHS] = lengths ? ws.lengths : 0;
     i[d + S.LOSS_COUNT] = count;
+    // the state was just filled with zeros: the kernels skip the products with it
+    i[d + S.ZERO_STATE] = zeroState ? 1 : 0;
   }
 
   private descriptorImage(ws: Workspace): Int32Array {
