@@ -254,10 +254,15 @@ export function transpose(dst: usize, src: usize, rows: i32, cols: i32): void {
 }
 
 // the part coming from source rows [r0, r1)
+// Destination rows are written in order: walking the source in order instead
+// wrote a float every rows*4 bytes, 4 KiB apart at H=256, all in a few L1 sets
+// (W_ih^T for token input, 1024 x 65: 193 -> 24 us).
 export function transpose_rows(dst: usize, src: usize, rows: i32, cols: i32, r0: i32, r1: i32): void {
-  for (let r = r0; r < r1; r++) {
-    const s = src + (<usize>r * <usize>cols << 2);
-    for (let c = 0; c < cols; c++) store<f32>(dst + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(s + (<usize>c << 2)));
+  const lds = <usize>cols << 2;
+  for (let c = 0; c < cols; c++) {
+    const d = dst + ((<usize>c * <usize>rows) << 2);
+    let s = src + (<usize>r0 * lds) + (<usize>c << 2);
+    for (let r = r0; r < r1; r++) { store<f32>(d + (<usize>r << 2), load<f32>(s)); s += lds; }
   }
 }
 
