@@ -41,7 +41,40 @@ function table(head: string[], rows: (string | number)[][], align?: ('l' | 'r')[
 }
 
 function dlLabel(system: string): string {
+  if (system === 'ours-core') return '@lstm/wasm, createModel only';
   return system === 'ours' ? '@lstm/wasm' : SYSTEM_LABEL[system as SystemId] ?? system;
+}
+
+/** Issue 5's targets, each with what this run measured and whether it is met. */
+function targets(res: Results): string[] {
+  const rows: (string | number)[][] = [];
+  const met = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'yes' : '**no**');
+  const trainMs = (s: SystemId, H: number) => find(res.rows, s, H)?.train?.ms;
+  for (const H of [128, 256]) {
+    const tf = find(res.rows, 'tfjs-wasm', H);
+    const plain = ratio(tf?.train?.ms, tf?.adjacentOurs?.trainMs);
+    const relaxed = ratio(tf?.train?.ms, trainMs('ours-relaxed', H));
+    rows.push([`one thread >= 20x TF.js wasm, H=${H}`, `${fmtX(plain)} plain SIMD, ${fmtX(relaxed)} relaxed SIMD`,
+      plain === undefined ? met(undefined) : `${met(plain >= 20)} plain, ${relaxed === undefined ? '-' : met(relaxed >= 20)} relaxed`]);
+  }
+  const brain = res.workload.H.map((H) => { const b = find(res.rows, 'brain', H); return ratio(b?.train?.ms, b?.adjacentOurs?.trainMs); })
+    .filter((x): x is number => x !== undefined);
+  rows.push(['one thread >= 50x brain.js (every H)', brain.length ? `${fmtX(Math.min(...brain))} at worst` : '-', met(brain.length ? Math.min(...brain) >= 50 : undefined)]);
+  const g = find(res.rows, 'ours', 256)?.trainGflops;
+  rows.push(['one thread at H=256 >= half the SIMD peak', g !== undefined ? `${g.toFixed(1)} of ${res.peak.gflops.toFixed(1)} GFLOP/s (${((100 * g) / res.peak.gflops).toFixed(0)}%)` : '-',
+    met(g === undefined ? undefined : g >= res.peak.gflops / 2)]);
+  const mt = find(res.rows, 'ours-mt', 256), one = trainMs('ours', 256);
+  const sp = ratio(one, mt?.train?.ms);
+  rows.push([`threads >= 1.8x one thread at H=256`, sp !== undefined ? `${fmtX(sp)} with ${mt?.threads} threads` : '-', met(sp === undefined ? undefined : sp >= 1.8)]);
+  const gen = res.generation.find((x) => x.system === 'ours' && x.H === 256)?.tokensPerSecond;
+  rows.push(['generation >= 25,000 tokens/s (B=1, H=256)', gen !== undefined ? `${Math.round(gen)}` : '-', met(gen === undefined ? undefined : gen >= 25000)]);
+  const all = res.downloads.find((d) => d.system === 'ours'), core = res.downloads.find((d) => d.system === 'ours-core');
+  const wasm = all?.parts.filter((p) => p.what.endsWith('.wasm')).reduce((m, p) => Math.max(m, p.raw), 0);
+  rows.push(['wasm <= 32 KB', wasm ? `${wasm} bytes` : '-', met(wasm ? wasm <= 32000 : undefined)]);
+  rows.push(['whole package <= 60 KB minified', [core ? `${core.raw} bytes for createModel only` : '', all ? `${all.raw} bytes for the whole public API` : ''].filter(Boolean).join(', ') || '-',
+    met(core ? core.raw <= 60000 : undefined)]);
+  return [table(['target (issue 5)', 'this run', 'met'], rows, ['l', 'l', 'l']),
+    '', 'KB = 1,000 bytes. Plain SIMD ratios use the partner measurement taken right after TF.js; relaxed SIMD ones the relaxed sweep.'];
 }
 
 function label(r: Row): string {
@@ -80,6 +113,11 @@ export function markdown(res: Results): string {
     `(${res.peak.variants.map((v) => `${v.accumulators}: ${v.gflops.toFixed(1)}`).join(', ')})` +
     (res.peakEnd ? `; again at the end: ${res.peakEnd.gflops.toFixed(1)} GFLOP/s` : ''));
   for (const [k, v] of Object.entries(res.optimizer)) out.push(`- ${k}: ${v}`);
+  out.push('');
+
+  out.push('## Targets');
+  out.push('');
+  out.push(...targets(res));
   out.push('');
 
   out.push('## Training step and forward pass, all systems');
@@ -233,7 +271,7 @@ export function markdown(res: Results): string {
     ['l', 'r', 'r', 'l']));
   const ours = res.downloads.find((d) => d.system === 'ours');
   if (ours) {
-    const rs = res.downloads.filter((d) => d.system !== 'ours').map((d) => `${dlLabel(d.system)} ${fmtX(d.gzip / ours.gzip)}`);
+    const rs = res.downloads.filter((d) => !d.system.startsWith('ours')).map((d) => `${dlLabel(d.system)} ${fmtX(d.gzip / ours.gzip)}`);
     if (rs.length) out.push('', `gzip size relative to @lstm/wasm: ${rs.join(', ')}.`);
   }
   for (const d of res.downloads) if (d.note) out.push(`- ${dlLabel(d.system)}: ${d.note}`);

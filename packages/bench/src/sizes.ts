@@ -53,6 +53,13 @@ export async function downloadSizes(wantPeers: { tfjs: boolean; brain: boolean }
       ...wasms.map((w) => (w === biggest ? w : { ...w, notFetched: true }))];
     downloads.push(total('ours', parts,
       `whole public API incl. @assemblyscript/loader; ${wasms.length > 1 ? `a browser fetches one of the ${wasms.length} kernel builds: the largest is counted` : 'one kernel build'}`));
+    // what an app that only creates, trains and runs models bundles (the bundler drops the rest)
+    const core = await esbuild.build({
+      stdin: { contents: `export { createModel } from ${JSON.stringify(entry)};`, resolveDir: dist, loader: 'js' },
+      bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent',
+    });
+    downloads.push(total('ours-core', [part('createModel and the model\'s methods, esbuild --bundle --minify (ESM)', core.outputFiles[0].contents), biggest],
+      '`import { createModel } from \'@lstm/wasm\'`: the model class whole (with toONNX/toSafetensors and their writers) and @assemblyscript/loader, + the largest kernel build'));
   }
 
   if (wantPeers.tfjs) {
