@@ -6,7 +6,6 @@
 
 import { madd } from "./simd_math";
 
-
 // K is cut into blocks so that what a tile walks stays in L1. Rows of a
 // power-of-two width land in the same few L1 sets (4 KiB aliasing), so the
 // blocks are short; the A^T*B strip, read one row per k, wants them shorter still.
