@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { createModel, capabilities, type Batch, type LstmModel } from '../dist/index.js';
+import { createModel, capabilities, type Batch, type GradientResult, type LstmModel } from '../dist/index.js';
 import { randn, maxRelDiff } from '../../kernels/test/harness';
 
 // Large enough that every thread gets rows (the model keeps small jobs on one thread).
@@ -9,6 +9,18 @@ const tokens = Int32Array.from({ length: T * B }, (_, i) => (i * 31 + 7) % 65);
 const targets = Int32Array.from({ length: T * B }, (_, i) => (i * 17 + 3) % 65);
 const tokenBatch: Batch = { tokens, targets, seqLength: T, batchSize: B };
 const denseBatch: Batch = { inputs: randn(T * B * 65, 9), targets, seqLength: T, batchSize: B };
+
+/** Every result equal, bit for bit, to the first (one thread's). */
+function expectIdentical([r1, ...rs]: GradientResult[]): void {
+  for (const r of rs) {
+    expect(r.loss).toBe(r1.loss);
+    expect(r.logits).toEqual(r1.logits);
+    for (const name of Object.keys(r1.grads)) expect(r.grads[name], name).toEqual(r1.grads[name]);
+    expect(r.initialStateGrad).toEqual(r1.initialStateGrad);
+    expect(r.finalState).toEqual(r1.finalState);
+    expect(r.inputGrad).toEqual(r1.inputGrad);
+  }
+}
 
 async function models(options: { threads: number; relaxedSimd: boolean }[]): Promise<LstmModel[]> {
   return Promise.all(options.map((o) => createModel({ ...cfg, ...o })));
@@ -34,15 +46,7 @@ describe('results are bit-identical for every thread count', () => {
     it(`gradients, ${relaxedSimd ? 'relaxed' : 'plain'} SIMD, 1 / 2 / 3 threads, token and dense input`, async () => {
       const ms = await models([1, 2, 3].map((threads) => ({ threads, relaxedSimd })));
       for (const batch of [tokenBatch, denseBatch]) {
-        const [r1, ...rs] = ms.map((m) => m.computeGradients(batch));
-        for (const r of rs) {
-          expect(r.loss).toBe(r1.loss);
-          expect(r.logits).toEqual(r1.logits);
-          for (const name of Object.keys(r1.grads)) expect(r.grads[name], name).toEqual(r1.grads[name]);
-          expect(r.initialStateGrad).toEqual(r1.initialStateGrad);
-          expect(r.finalState).toEqual(r1.finalState);
-          expect(r.inputGrad).toEqual(r1.inputGrad);
-        }
+        expectIdentical(ms.map((m) => m.computeGradients(batch)));
       }
       ms.forEach((m) => m.dispose());
     });
@@ -85,15 +89,7 @@ describe('GRU, RNN, peephole LSTM, MSE and lengths: bit-identical for every thre
   for (const c of cases) {
     it(c.name, async () => {
       const ms = await Promise.all([1, 2, 3].map((threads) => createModel({ ...c.cfg, threads, relaxedSimd: false })));
-      const [r1, ...rs] = ms.map((m) => m.computeGradients(c.batch));
-      for (const r of rs) {
-        expect(r.loss).toBe(r1.loss);
-        expect(r.logits).toEqual(r1.logits);
-        for (const name of Object.keys(r1.grads)) expect(r.grads[name], name).toEqual(r1.grads[name]);
-        expect(r.initialStateGrad).toEqual(r1.initialStateGrad);
-        expect(r.finalState).toEqual(r1.finalState);
-        expect(r.inputGrad).toEqual(r1.inputGrad);
-      }
+      expectIdentical(ms.map((m) => m.computeGradients(c.batch)));
       const losses = ms.map((m) => [0, 1].map(() => m.trainStep({ ...c.batch, stateful: true }, { type: 'adam', lr: 0.01, clipNorm: 0.5 })));
       expect(losses[1]).toEqual(losses[0]);
       expect(losses[2]).toEqual(losses[0]);
