@@ -4,7 +4,7 @@
 // model itself.
 import { describe, it, expect, afterAll } from 'vitest';
 import { createModel, type LstmModel, type Batch, type ModelConfig } from '../dist/index.js';
-import { randomizeWeights } from './helpers';
+import { randomizeWeights, expectFiniteDifferences } from './helpers';
 import { cellsModelReference, type CellKind, type LossKind } from '../../kernels/test/reference';
 import { randn, maxRelDiff } from '../../kernels/test/harness';
 
@@ -125,49 +125,11 @@ describe('every cell and loss against the float64 scalar reference', () => {
 });
 
 describe('finite differences on the wasm model itself', () => {
-  // the criterion of model.test.ts: float32 central differences with eps = 1e-2
-  const eps = 1e-2;
-  const close = (fd: number, an: number) => {
-    const ratio = Math.abs(fd - an) / (3e-5 + 1e-2 * Math.abs(an));
-    worst.fd = Math.max(worst.fd, ratio);
-    return ratio <= 1;
-  };
   for (const c of CASES) {
     it(label(c), async () => {
       const m = await modelFor(c, 5);
       const batch = makeBatch(c, 4);
-      const r = m.computeGradients(batch);
-      const lossOf = (b: Batch) => m.forward(b).loss!;
-      const P = m.getParameters();
-      let large = 0;
-      for (const name of Object.keys(P)) {
-        const n = P[name].length;
-        for (const j of new Set([0, n - 1, Math.floor(n / 2), Math.floor(n / 3)])) {
-          const q = { ...P, [name]: P[name].slice() };
-          q[name][j] = P[name][j] + eps; m.setParameters(q); const lp = lossOf(batch);
-          q[name][j] = P[name][j] - eps; m.setParameters(q); const lm = lossOf(batch);
-          m.setParameters(P);
-          const fd = (lp - lm) / (2 * eps), an = r.grads[name][j];
-          expect(close(fd, an), `${name}[${j}]: finite difference ${fd}, analytic ${an}`).toBe(true);
-          if (Math.abs(an) > 1e-3) large++;
-        }
-      }
-      const perturb = (what: string, base: Float32Array, grad: Float32Array, make: (x: Float32Array) => Batch) => {
-        for (const j of new Set([0, base.length - 1, Math.floor(base.length / 2)])) {
-          const x = base.slice();
-          x[j] = base[j] + eps; const lp = lossOf(make(x));
-          x[j] = base[j] - eps; const lm = lossOf(make(x));
-          const fd = (lp - lm) / (2 * eps);
-          expect(close(fd, grad[j]), `${what}[${j}]: finite difference ${fd}, analytic ${grad[j]}`).toBe(true);
-        }
-      };
-      if (batch.inputs) perturb('inputs', batch.inputs, r.inputGrad!, (x) => ({ ...batch, inputs: x }));
-      const L = c.L, n = c.L * c.B * c.H;
-      const h = batch.initialState?.h ?? new Float32Array(n);
-      const cc = batch.initialState?.c ?? new Float32Array(n);
-      const st = (hh: Float32Array, c2: Float32Array) => (c.cell === 'lstm' ? { h: hh, c: c2 } : { h: hh });
-      perturb('h0', h, r.initialStateGrad.h, (x) => ({ ...batch, initialState: st(x, cc) }));
-      if (c.cell === 'lstm') perturb('c0', cc, r.initialStateGrad.c, (x) => ({ ...batch, initialState: st(h, x) }));
+      const large = expectFiniteDifferences(m, batch, m.computeGradients(batch), c.cell === 'lstm', (ratio) => { worst.fd = Math.max(worst.fd, ratio); });
       // the check means something only if many gradients are well above the noise floor
       expect(large).toBeGreaterThanOrEqual(10);
     });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { createModel, LstmError, type LstmModel, type Batch } from '../dist/index.js';
-import { randomizeWeights } from './helpers';
+import { randomizeWeights, expectFiniteDifferences } from './helpers';
 import { modelReference } from '../../kernels/test/reference';
 import { randn, maxRelDiff } from '../../kernels/test/harness';
 
@@ -67,44 +67,11 @@ describe('gradients against the float64 scalar reference', () => {
 });
 
 describe('finite differences on the wasm model itself', () => {
-  // float32 central differences: eps = 1e-2 keeps rounding noise (about 1e-7 * loss / eps)
-  // near 2e-5 while truncation error stays near 1e-4 relative.
-  const eps = 1e-2;
-  const close = (fd: number, an: number) => Math.abs(fd - an) <= 3e-5 + 1e-2 * Math.abs(an);
   for (const s of SHAPES) {
     it(label(s), async () => {
       const m = await modelFor(s, 5);
       const batch = makeBatch(s, 4);
-      const r = m.computeGradients(batch);
-      const lossOf = (b: Batch) => m.forward(b).loss!;
-      const P = m.getParameters();
-      let checked = 0, large = 0;
-      for (const name of Object.keys(P)) {
-        const n = P[name].length;
-        for (const j of new Set([0, n - 1, Math.floor(n / 2), Math.floor(n / 3), Math.floor((2 * n) / 3)])) {
-          const q = { ...P, [name]: P[name].slice() };
-          q[name][j] = P[name][j] + eps; m.setParameters(q); const lp = lossOf(batch);
-          q[name][j] = P[name][j] - eps; m.setParameters(q); const lm = lossOf(batch);
-          m.setParameters(P);
-          const fd = (lp - lm) / (2 * eps), an = r.grads[name][j];
-          expect(close(fd, an), `${name}[${j}]: finite difference ${fd}, analytic ${an}`).toBe(true);
-          checked++; if (Math.abs(an) > 1e-3) large++;
-        }
-      }
-      const perturb = (what: string, base: Float32Array, grad: Float32Array, make: (x: Float32Array) => Batch) => {
-        for (const j of new Set([0, base.length - 1, Math.floor(base.length / 2)])) {
-          const x = base.slice();
-          x[j] = base[j] + eps; const lp = lossOf(make(x));
-          x[j] = base[j] - eps; const lm = lossOf(make(x));
-          const fd = (lp - lm) / (2 * eps);
-          expect(close(fd, grad[j]), `${what}[${j}]: finite difference ${fd}, analytic ${grad[j]}`).toBe(true);
-          checked++;
-        }
-      };
-      if (batch.inputs) perturb('inputs', batch.inputs, r.inputGrad!, (x) => ({ ...batch, inputs: x }));
-      const st = batch.initialState ?? { h: new Float32Array(s.L * s.B * s.H), c: new Float32Array(s.L * s.B * s.H) };
-      perturb('h0', st.h, r.initialStateGrad.h, (h) => ({ ...batch, initialState: { h, c: st.c } }));
-      perturb('c0', st.c, r.initialStateGrad.c, (c) => ({ ...batch, initialState: { h: st.h, c } }));
+      const large = expectFiniteDifferences(m, batch, m.computeGradients(batch), true);
       // the check means something only if many gradients are well above the noise floor
       expect(large).toBeGreaterThanOrEqual(10);
     });
