@@ -1,5 +1,5 @@
 import { V, time, trainFlops, forwardFlops, gflops, log, type Data, type Row, type OursProbe } from './common.js';
-import type { Budget, PlanEntry, SweepResult } from './tfjs.js';
+import { budgetSkip, type Budget, type LastRun, type PlanEntry, type SweepResult } from './tfjs.js';
 
 interface BrainLstm {
   initialize(): void;
@@ -37,17 +37,10 @@ export async function brainSweep(brain: BrainModule, plan: PlanEntry[], data: Da
   const seqs = data.streams.map((s) => s.slice(0, T));
   const rows: Row[] = [];
   const skipped: string[] = [];
-  let last: { H: number; train: number; fwd: number } | undefined;
+  let last: LastRun | undefined;
   for (const p of plan) {
-    if (last) {
-      const scale = trainFlops(p.H) / trainFlops(last.H);
-      const est = (last.train * (p.train.warmup + p.train.runs) + last.fwd * (p.fwd.warmup + p.fwd.runs)) * scale / 1000;
-      const left = (budget.deadline - performance.now()) / 1000;
-      if (est > budget.maxConfigSeconds || est > left) {
-        skipped.push(`brain H=${p.H}: predicted ${est.toFixed(0)} s from H=${last.H} (limit ${Math.min(budget.maxConfigSeconds, left).toFixed(0)} s)`);
-        continue;
-      }
-    }
+    const skip = budgetSkip('brain', p, last, budget);
+    if (skip) { skipped.push(skip); continue; }
     log(`  brain H=${p.H} ...`, true);
     const net = new brain.recurrent.LSTM({ inputSize: V, inputRange: V, outputSize: V, hiddenLayers: [p.H] });
     net.initialize();

@@ -40,6 +40,23 @@ export interface Budget {
 
 export interface SweepResult { rows: Row[]; skipped: string[]; info: Record<string, unknown> }
 
+/** A peer's times at the H it ran last, to predict the next one. */
+export interface LastRun { H: number; train: number; fwd: number }
+
+/**
+ * Why configuration p is skipped (its time predicted from the last H by the FLOP
+ * model exceeds the per-configuration limit or what is left of the budget), or
+ * undefined when it runs.
+ */
+export function budgetSkip(system: string, p: PlanEntry, last: LastRun | undefined, budget: Budget): string | undefined {
+  if (!last) return undefined;
+  const scale = trainFlops(p.H) / trainFlops(last.H);
+  const est = (last.train * (p.train.warmup + p.train.runs) + last.fwd * (p.fwd.warmup + p.fwd.runs)) * scale / 1000;
+  const left = (budget.deadline - performance.now()) / 1000;
+  if (est <= budget.maxConfigSeconds && est <= left) return undefined;
+  return `${system} H=${p.H}: predicted ${est.toFixed(0)} s from H=${last.H} (limit ${Math.min(budget.maxConfigSeconds, left).toFixed(0)} s)`;
+}
+
 async function useBackend(tf: Tf, backend: TfBackend): Promise<Record<string, unknown>> {
   const ok = await tf.setBackend(backend);
   if (!ok) throw new Error(`TF.js: backend ${backend} failed to initialise`);
@@ -86,17 +103,10 @@ export async function tfSweep(backend: TfBackend, plan: PlanEntry[], data: Data,
   const y = tf.tidy(() => tf.oneHot(tf.tensor2d(ys, [B, T], 'int32'), V).toFloat());
   const rows: Row[] = [];
   const skipped: string[] = [];
-  let last: { H: number; train: number; fwd: number } | undefined;
+  let last: LastRun | undefined;
   for (const p of plan) {
-    if (last) {
-      const scale = trainFlops(p.H) / trainFlops(last.H);
-      const est = (last.train * (p.train.warmup + p.train.runs) + last.fwd * (p.fwd.warmup + p.fwd.runs)) * scale / 1000;
-      const left = (budget.deadline - performance.now()) / 1000;
-      if (est > budget.maxConfigSeconds || est > left) {
-        skipped.push(`${system} H=${p.H}: predicted ${est.toFixed(0)} s from H=${last.H} (limit ${Math.min(budget.maxConfigSeconds, left).toFixed(0)} s)`);
-        continue;
-      }
-    }
+    const skip = budgetSkip(system, p, last, budget);
+    if (skip) { skipped.push(skip); continue; }
     log(`  ${system} H=${p.H} ...`, true);
     const model = buildModel(tf, p.H, T, lr);
     let loss = NaN;
